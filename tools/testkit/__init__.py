@@ -1,0 +1,1 @@
+"""Helpers shared by the repository's tests: real local processes, tools, schemas."""
