@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +21,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    port: int, timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     """Blocks until 127.0.0.1:port accepts connections, or raises."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -85,3 +89,40 @@ def redis_server(workdir: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+SERVICE_DIR = Path(__file__).resolve().parents[2] / "services" / "kv"
+
+
+class Gunicorn:
+    """The service under the production gunicorn config, as tools/dev runs it."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), **env}
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> Gunicorn:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "kv.wsgi:app"],
+            cwd=SERVICE_DIR,
+            env=self.env,
+            stdout=log,
+            stderr=log,
+        )
+        wait_for_port(self.port, timeout=timeout, proc=self.proc)
+        return self
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc, timeout=30)
+            self.proc = None

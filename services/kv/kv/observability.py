@@ -1,0 +1,164 @@
+"""Request IDs, JSON logs for Cloud Logging, and Prometheus metrics.
+
+Logs: one JSON object per line on stderr, with the fields Cloud Logging reads
+(`severity`, `message`, `httpRequest`, `logging.googleapis.com/trace`).
+Metrics: prometheus_client in multiprocess mode when PROMETHEUS_MULTIPROC_DIR
+is set (gunicorn.conf.py sets it), so /metrics sums every worker.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_CLOUD_TRACE = re.compile(r"^([0-9a-f]{32})(?:/(\d+))?")
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
+
+_LEVELS = {"WARNING": "WARNING", "CRITICAL": "CRITICAL"}
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats records as single-line JSON that Cloud Logging parses."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "severity": _LEVELS.get(record.levelname, record.levelname),
+            "message": record.getMessage(),
+            "logger": record.name,
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update(fields)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+JsonFormatter.converter = time.gmtime
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+class Metrics:
+    """The service's Prometheus metrics, registered once per app."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "kv_http_requests_total",
+            "HTTP requests by route, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "kv_http_request_duration_seconds",
+            "Time to produce the response headers, by route and method.",
+            ["route", "method"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        self.redis_errors = Counter(
+            "kv_redis_errors_total",
+            "Redis operations that failed (the client saw 503).",
+            ["operation"],
+            registry=self.registry,
+        )
+
+    def exposition(self) -> Response:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        else:
+            registry = self.registry
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+
+def _request_id() -> str:
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _trace(project: str | None) -> dict[str, Any]:
+    trace_id = span_id = None
+    if match := _TRACEPARENT.match(request.headers.get("traceparent", "")):
+        trace_id, span_id = match.group(1), match.group(2)
+    elif match := _CLOUD_TRACE.match(request.headers.get("X-Cloud-Trace-Context", "")):
+        trace_id = match.group(1)
+        span_id = format(int(match.group(2)), "016x") if match.group(2) else None
+    if not trace_id:
+        return {}
+    trace = f"projects/{project}/traces/{trace_id}" if project else trace_id
+    fields: dict[str, Any] = {"logging.googleapis.com/trace": trace}
+    if span_id:
+        fields["logging.googleapis.com/spanId"] = span_id
+    return fields
+
+
+def install(app: Flask, metrics: Metrics, project: str | None) -> None:
+    """Request IDs in and out, one access log line and metrics per request."""
+    access = logging.getLogger("kv.access")
+
+    @app.before_request
+    def _start() -> None:
+        g.start = time.perf_counter()
+        g.request_id = _request_id()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        elapsed = time.perf_counter() - g.get("start", time.perf_counter())
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        status = response.status_code
+        response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+        metrics.requests.labels(route, request.method, str(status)).inc()
+        metrics.latency.labels(route, request.method).observe(elapsed)
+        if access.isEnabledFor(logging.INFO):
+            severity = logging.ERROR if status >= 500 else logging.INFO
+            access.log(
+                severity,
+                "%s %s %s",
+                request.method,
+                route,
+                status,
+                extra={
+                    "fields": {
+                        "request_id": g.get("request_id"),
+                        "route": route,
+                        "duration_ms": round(elapsed * 1000, 3),
+                        "httpRequest": {
+                            "requestMethod": request.method,
+                            "requestUrl": request.path,
+                            "status": status,
+                            "latency": f"{elapsed:.6f}s",
+                            "userAgent": request.user_agent.string,
+                            "remoteIp": request.remote_addr,
+                        },
+                        **_trace(project),
+                    }
+                },
+            )
+        return response

@@ -1,0 +1,103 @@
+"""Configuration: defaults, every invalid value named, and a refusal to start."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from kv import Config, ConfigError
+
+from tools.testkit.processes import SERVICE_DIR
+
+
+def test_defaults_work_for_a_local_run() -> None:
+    config = Config.from_env({})
+    assert config.redis_url == "redis://127.0.0.1:6379/0"
+    assert config.redis_mode == "standalone"
+    assert config.max_key_bytes == 1024
+    assert config.max_value_bytes == 1024 * 1024
+    assert config.write_min_replicas == 0
+    assert config.body_limit > config.max_key_bytes + config.max_value_bytes
+
+
+def test_environment_overrides_defaults() -> None:
+    config = Config.from_env(
+        {
+            "REDIS_URL": "rediss://redis.kv.internal:6379",
+            "KV_REDIS_MODE": "cluster",
+            "KV_KEY_PREFIX": "prod:",
+            "KV_MAX_KEY_BYTES": "64",
+            "KV_WRITE_MIN_REPLICAS": "1",
+            "KV_REDIS_COMMAND_TIMEOUT_S": "0.25",
+            "KV_LOG_LEVEL": "warning",
+        }
+    )
+    assert (config.redis_mode, config.key_prefix, config.max_key_bytes) == ("cluster", "prod:", 64)
+    assert (config.write_min_replicas, config.redis_command_timeout_s) == (1, 0.25)
+    assert config.log_level == "WARNING"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("REDIS_URL", "http://localhost"),
+        ("KV_REDIS_MODE", "sentinel"),
+        ("KV_REDIS_AUTH", "kerberos"),
+        ("KV_MAX_KEY_BYTES", "0"),
+        ("KV_MAX_KEY_BYTES", "lots"),
+        ("KV_MAX_VALUE_BYTES", "-5"),
+        ("KV_REDIS_COMMAND_TIMEOUT_S", "nan"),
+        ("KV_REDIS_CONNECT_TIMEOUT_S", "1e9"),
+        ("KV_WRITE_MIN_REPLICAS", "1.5"),
+        ("KV_KEY_PREFIX", "x" * 200),
+        ("KV_LOG_LEVEL", "chatty"),
+        ("KV_AUTH_READS", "maybe"),
+    ],
+)
+def test_invalid_value_is_rejected_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Config.from_env({name: value})
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as error:
+        Config.from_env({"KV_REDIS_MODE": "x", "KV_MAX_KEY_BYTES": "y"})
+    assert "KV_REDIS_MODE" in str(error.value)
+    assert "KV_MAX_KEY_BYTES" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"KV_REDIS_AUTH": "password"}, "KV_REDIS_PASSWORD_FILE"),
+        ({"KV_REDIS_TLS_CA_FILE": "/ca.pem"}, "rediss://"),
+        ({"KV_MAX_BODY_BYTES": "10"}, "KV_MAX_BODY_BYTES"),
+    ],
+)
+def test_settings_that_need_each_other_are_checked_together(
+    env: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ConfigError, match=named):
+        Config.from_env(env)
+
+
+def test_gunicorn_refuses_to_start_with_bad_configuration() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            "gunicorn.conf.py",
+            "--check-config",
+            "kv.wsgi:app",
+        ],
+        cwd=SERVICE_DIR,
+        env={"PATH": "/usr/bin:/bin", "KV_MAX_KEY_BYTES": "-1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "KV_MAX_KEY_BYTES" in result.stdout + result.stderr

@@ -1,0 +1,131 @@
+"""The service as production runs it: gunicorn with the production config,
+over real HTTP, against a real Redis."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tools.testkit.openapi import OpenApiDocument
+from tools.testkit.processes import Gunicorn, RedisServer
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
+) -> Iterator[Gunicorn]:
+    tmp = tmp_path_factory.mktemp("gunicorn")
+    env = {
+        "REDIS_URL": redis_server.url,
+        "KV_KEY_PREFIX": "gunicorn-test:",
+        "KV_GCP_PROJECT": "example-kv-prod",
+    }
+    server = Gunicorn(env, tmp / "server.log").start()
+    yield server
+    server.stop()
+
+
+def check(openapi: OpenApiDocument, method: str, path: str, response: requests.Response) -> None:
+    openapi.check_response(method, path, response.status_code, response.headers, response.content)
+
+
+def test_contract_over_http(server: Gunicorn, openapi: OpenApiDocument) -> None:
+    with requests.Session() as http:
+        calls: list[tuple[str, str, dict[str, Any], int]] = [
+            ("POST", "/write", {"json": {"key": "http", "value": "ok"}}, 201),
+            ("POST", "/write?count=3", {}, 201),
+            ("GET", "/list", {}, 200),
+            ("GET", "/list?limit=2", {}, 200),
+            ("DELETE", "/delete?key=http", {}, 200),
+            ("DELETE", "/delete?key=http", {}, 404),
+            ("POST", "/write", {"data": "{", "headers": {"Content-Type": "application/json"}}, 400),
+            ("GET", "/", {}, 200),
+            ("GET", "/readyz", {}, 200),
+            ("GET", "/no-such-path", {}, 404),
+        ]
+        for method, path, kwargs, status in calls:
+            response = http.request(method, server.url + path, timeout=10, **kwargs)
+            assert response.status_code == status, (method, path, response.text)
+            check(openapi, method, path, response)
+
+
+def test_large_list_is_sent_chunked(server: Gunicorn) -> None:
+    with requests.Session() as http:
+        for _ in range(20):
+            http.post(server.url + "/write?count=100", timeout=10).raise_for_status()
+        response = http.get(server.url + "/list", timeout=10, stream=True)
+        assert response.headers.get("Transfer-Encoding") == "chunked"
+        assert len(json.loads(response.content)) >= 2000
+
+
+def test_metrics_add_up_every_worker(server: Gunicorn) -> None:
+    with requests.Session() as http:
+        marker = "/healthz"
+        before = _count(http.get(server.url + "/metrics", timeout=10).text, marker)
+        sent = 200
+        for _ in range(sent):
+            http.get(server.url + marker, timeout=10)
+    # New connections land on either worker (reuse_port); the sum must be exact.
+    seen = set()
+    for _ in range(20):
+        text = requests.get(server.url + "/metrics", timeout=10).text
+        seen.add(_count(text, marker) - before)
+    assert seen == {sent}
+
+
+def _count(metrics: str, route: str) -> float:
+    pattern = re.compile(
+        r'^kv_http_requests_total\{method="GET",route="'
+        + re.escape(route)
+        + r'",status="200"\} (\S+)$',
+        re.M,
+    )
+    match = pattern.search(metrics)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_request_id_is_honoured_and_logged_as_json(server: Gunicorn) -> None:
+    headers = {
+        "X-Request-ID": "req-abc.123",
+        "X-Cloud-Trace-Context": "0123456789abcdef0123456789abcdef/42;o=1",
+    }
+    response = requests.get(server.url + "/healthz", headers=headers, timeout=10)
+    assert response.headers["X-Request-ID"] == "req-abc.123"
+    generated = requests.get(server.url + "/healthz", timeout=10).headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", generated)
+    hostile = requests.get(
+        server.url + "/healthz", headers={"X-Request-ID": "a b\x7f" * 100}, timeout=10
+    )
+    assert hostile.headers["X-Request-ID"] != "a b\x7f" * 100
+
+    entry = _log_entry(server.log_path, "req-abc.123")
+    assert entry["severity"] == "INFO"
+    assert entry["httpRequest"]["status"] == 200
+    assert entry["httpRequest"]["requestMethod"] == "GET"
+    assert entry["route"] == "/healthz"
+    assert entry["logging.googleapis.com/trace"] == (
+        "projects/example-kv-prod/traces/0123456789abcdef0123456789abcdef"
+    )
+    assert entry["logging.googleapis.com/spanId"] == format(42, "016x")
+
+
+def _log_entry(path: Path, request_id: str) -> dict[str, Any]:
+    for line in path.read_text().splitlines():
+        if request_id in line:
+            entry: dict[str, Any] = json.loads(line)
+            return entry
+    raise AssertionError(f"no log line for {request_id}")
+
+
+def test_every_log_line_is_json(server: Gunicorn) -> None:
+    requests.get(server.url + "/", timeout=10)
+    lines = [line for line in server.logs().splitlines() if line.strip()]
+    assert lines
+    for line in lines:
+        assert "severity" in json.loads(line), line

@@ -1,0 +1,113 @@
+"""GET /list: streaming, pagination, and prefix isolation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import redis
+from kv import Config
+
+from tools.testkit.kvapi import Api
+
+
+def fill(raw: redis.Redis, prefix: str, count: int) -> dict[str, str]:
+    pairs = {f"key-{i:06d}": f"value-{i}" for i in range(count)}
+    pipe = raw.pipeline(transaction=False)
+    for key, value in pairs.items():
+        pipe.set(prefix + key, value)
+    pipe.execute()
+    return pairs
+
+
+def test_list_streams_ten_thousand_pairs_in_chunks(api: Api, raw: redis.Redis, prefix: str) -> None:
+    pairs = fill(raw, prefix, 10_000)
+    response = api.get("/list", buffered=False)
+    chunks = [c if isinstance(c, bytes) else c.encode() for c in response.response]
+    assert response.status_code == 200
+    assert len(chunks) > 1, "a large listing must be streamed, not built in one piece"
+    assert "Content-Length" not in response.headers, "a streamed body has no length up front"
+    assert json.loads(b"".join(chunks)) == pairs
+
+
+def test_pages_cover_every_pair_once(api: Api, raw: redis.Redis, prefix: str) -> None:
+    pairs = fill(raw, prefix, 1_000)
+    seen: dict[str, str] = {}
+    cursor, pages = None, 0
+    while True:
+        query: dict[str, Any] = {"limit": 100}
+        if cursor:
+            query["cursor"] = cursor
+        response = api.get("/list", query_string=query)
+        assert response.status_code == 200
+        assert not set(seen) & set(response.json), "a key appeared on two pages"
+        seen.update(response.json)
+        pages += 1
+        cursor = response.headers.get("X-Next-Cursor")
+        if cursor is None:
+            break
+        assert pages < 1_000
+    assert seen == pairs
+    assert pages > 1
+
+
+def test_last_page_has_no_next_cursor(api: Api, raw: redis.Redis, prefix: str) -> None:
+    fill(raw, prefix, 3)
+    response = api.get("/list?limit=1000")
+    assert len(response.json) == 3
+    assert "X-Next-Cursor" not in response.headers
+
+
+def test_list_never_shows_keys_outside_the_prefix(api: Api, raw: redis.Redis, prefix: str) -> None:
+    raw.set("someone-else:secret", "hidden")
+    raw.set(prefix[:-1] + "x", "near miss")  # shares all but the last character
+    try:
+        api.post("/write", json={"key": "mine", "value": "visible"})
+        assert api.get("/list").json == {"mine": "visible"}
+        assert api.get("/list?limit=1000").json == {"mine": "visible"}
+    finally:
+        raw.delete("someone-else:secret", prefix[:-1] + "x")
+
+
+def test_delete_cannot_reach_keys_outside_the_prefix(
+    api: Api, raw: redis.Redis, prefix: str
+) -> None:
+    raw.set("outside", "kept")
+    try:
+        assert api.delete("/delete?key=outside").status_code == 404
+        assert api.delete("/delete", query_string={"key": "../outside"}).status_code == 404
+        assert raw.get("outside") == "kept"
+    finally:
+        raw.delete("outside")
+
+
+@pytest.mark.parametrize("glob_prefix", ["app*:", "a?p:", "[ab]:", "back\\slash:"])
+def test_prefix_with_glob_characters_matches_only_itself(
+    make_api: Any, config: Config, raw: redis.Redis, glob_prefix: str
+) -> None:
+    prefix = f"{glob_prefix}{id(raw)}:"
+    lookalike = prefix.replace("*", "X").replace("?", "X").replace("[ab]", "a").replace("\\", "")
+    assert lookalike != prefix
+    raw.set(lookalike + "other", "not ours")
+    try:
+        api = make_api(Config(redis_url=config.redis_url, key_prefix=prefix))
+        api.post("/write", json={"key": "mine", "value": "v"})
+        assert api.get("/list").json == {"mine": "v"}
+    finally:
+        raw.delete(lookalike + "other", prefix + "mine")
+
+
+def test_two_prefixes_share_one_redis_without_seeing_each_other(
+    make_api: Any, config: Config, raw: redis.Redis, prefix: str
+) -> None:
+    other = make_api(Config(redis_url=config.redis_url, key_prefix=prefix + "other:"))
+    mine = make_api(config)
+    mine.post("/write", json={"key": "a", "value": "1"})
+    other.post("/write", json={"key": "a", "value": "2"})
+    try:
+        assert other.get("/list").json == {"a": "2"}
+        assert other.delete("/delete?key=a").status_code == 200
+        assert mine.get("/list").json["a"] == "1"
+    finally:
+        raw.delete(prefix + "a", prefix + "other:a")
