@@ -7,7 +7,7 @@ import sys
 
 from tools.testkit.tooling import REPO_ROOT
 
-PYTHON_ROOTS = ["services", "tools", "infra", "deploy"]
+PYTHON_ROOTS = ["."]  # everything git would see; .venv and caches are excluded in pyproject.toml
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
