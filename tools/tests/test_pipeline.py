@@ -1,0 +1,274 @@
+""".buildkite/pipeline.yml: Buildkite's schema, the agent's own parser, and its contracts.
+
+The schema is read from the configurable reference location
+(tools.testkit.tooling.schemas_dir()); the agent is the pinned
+buildkite-agent built by tools/setup.d/40-delivery.sh. The push step script
+runs for real with recording stand-ins for bazel, gcloud and buildkite-agent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from tools.delivery.buildkite_conditions import evaluate
+from tools.delivery.image_values import ImageRef, render
+from tools.testkit.tooling import REPO_ROOT, read_versions, require_tool, schemas_dir
+
+BUILDKITE = REPO_ROOT / ".buildkite"
+PIPELINE = BUILDKITE / "pipeline.yml"
+STEPS = BUILDKITE / "steps"
+TFVARS = REPO_ROOT / "infra" / "envs" / "prod" / "terraform.tfvars"
+REPOSITORY = "us-central1-docker.pkg.dev/example-kv-prod/kv/kv"
+
+
+def pipeline() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(PIPELINE.read_text())
+    return loaded
+
+
+def steps_by_key() -> dict[str, dict[str, Any]]:
+    return {step["key"]: step for step in pipeline()["steps"]}
+
+
+def validator() -> jsonschema.Draft7Validator:
+    schema = json.loads((schemas_dir() / "buildkite" / "schema.json").read_text())
+    return jsonschema.Draft7Validator(schema)
+
+
+def agent_dry_run(path: Path) -> subprocess.CompletedProcess[str]:
+    agent = require_tool("buildkite-agent")
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        # Required by the CLI even for --dry-run, which never contacts Buildkite.
+        "BUILDKITE_AGENT_ACCESS_TOKEN": "dry-run-only",
+    }
+    return subprocess.run(
+        [agent, "pipeline", "upload", "--dry-run", "--reject-secrets", str(path)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+
+
+def test_pipeline_matches_buildkite_schema() -> None:
+    errors = [error.message for error in validator().iter_errors(pipeline())]
+    assert errors == []
+
+
+def test_schema_check_rejects_an_unknown_step_key() -> None:
+    broken = pipeline()
+    broken["steps"][0]["timeout"] = 5  # the real key is timeout_in_minutes
+    assert not validator().is_valid(broken)
+
+
+def test_buildkite_agent_accepts_pipeline_in_dry_run() -> None:
+    result = agent_dry_run(PIPELINE)
+
+    assert result.returncode == 0, result.stderr
+    uploaded = json.loads(result.stdout)
+    assert [step["key"] for step in uploaded["steps"]] == ["test", "push", "promote"]
+    # What the agent would upload (after interpolation) is still schema-valid.
+    assert [error.message for error in validator().iter_errors(uploaded)] == []
+
+
+def test_buildkite_agent_rejects_a_malformed_pipeline(tmp_path: Path) -> None:
+    broken = tmp_path / "pipeline.yml"
+    broken.write_text("steps: 3\n")
+    assert agent_dry_run(broken).returncode != 0
+
+
+def test_agent_version_is_the_one_pinned() -> None:
+    pinned = read_versions()["BUILDKITE_AGENT_VERSION"]
+    go_mod = (BUILDKITE / "tools" / "agent" / "go.mod").read_text()
+    assert re.search(
+        rf"^\s*github\.com/buildkite/agent/v3 {re.escape(pinned)}( // indirect)?$", go_mod, re.M
+    )
+    version = subprocess.run(
+        [require_tool("buildkite-agent"), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert pinned.removeprefix("v") in version
+
+
+def test_every_command_is_an_executable_script_in_the_repo() -> None:
+    for step in pipeline()["steps"]:
+        command = step["command"]
+        assert re.fullmatch(r"\.buildkite/steps/[a-z0-9-]+\.sh", command), command
+        script = REPO_ROOT / command
+        assert os.access(script, os.X_OK), f"{command} is not executable"
+        text = script.read_text()
+        assert text.startswith("#!/usr/bin/env bash\n"), command
+        assert "set -euo pipefail" in text, command
+
+
+def test_step_scripts_pass_shellcheck() -> None:
+    scripts = [*STEPS.glob("*.sh"), *STEPS.glob("lib/*.sh"), REPO_ROOT / "tools" / "release",
+               REPO_ROOT / "tools" / "setup.d" / "40-delivery.sh"]  # fmt: skip
+    result = subprocess.run(
+        [require_tool("shellcheck"), "--external-sources", *map(str, scripts)],
+        cwd=REPO_ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout
+
+
+def test_test_step_runs_every_bazel_test_with_ci_config_and_retries_only_agent_loss() -> None:
+    test = steps_by_key()["test"]
+    assert "if" not in test, "every commit, promote commits included, must report a status"
+    for step in pipeline()["steps"]:
+        assert 0 < step["timeout_in_minutes"] <= 60
+        retries = step["retry"]["automatic"]
+        assert retries == [
+            {"exit_status": -1, "limit": 2},
+            {"signal_reason": "agent_stop", "limit": 2},
+        ], f"{step['key']} must retry on agent loss only, never on a failure"
+
+
+def _delivers(condition: str, **overrides: str | None) -> bool:
+    variables: dict[str, str | int | bool | None] = {
+        "build.branch": "main",
+        "pipeline.default_branch": "main",
+        "build.pull_request.id": None,
+        "build.message": "Add paging to /list",
+    }
+    variables.update(overrides)
+    return evaluate(condition, variables)
+
+
+def test_push_and_promote_run_on_main_only_in_order() -> None:
+    steps = steps_by_key()
+    assert steps["push"]["depends_on"] == "test"
+    assert steps["promote"]["depends_on"] == "push"
+    for key in ("push", "promote"):
+        condition = steps[key]["if"]
+        assert _delivers(condition)
+        assert not _delivers(condition, **{"build.branch": "feature/paging"})
+        assert not _delivers(condition, **{"build.pull_request.id": "42"})
+
+
+def test_promotions_are_serialized_by_a_concurrency_group() -> None:
+    promote = steps_by_key()["promote"]
+    assert promote["concurrency"] == 1
+    assert promote["concurrency_group"] == "kv/promote-prod"
+    assert "tools/promote commit" in (REPO_ROOT / promote["command"]).read_text()
+
+
+def _tfvars() -> dict[str, str]:
+    if not TFVARS.is_file():
+        pytest.fail(f"{TFVARS.relative_to(REPO_ROOT)} is missing: the prod Terraform root "
+                    "defines the WIF pool/provider and the CI service account", pytrace=False)  # fmt: skip
+    pairs = re.findall(r'^\s*([a-z_]+)\s*=\s*"([^"]*)"', TFVARS.read_text(), re.M)
+    return dict(pairs)
+
+
+def test_wif_provider_and_service_account_agree_with_terraform() -> None:
+    tfvars, env = _tfvars(), pipeline()["env"]
+    provider = re.fullmatch(
+        r"//iam\.googleapis\.com/projects/(\d+)/locations/global"
+        r"/workloadIdentityPools/([a-z0-9-]+)/providers/([a-z0-9-]+)",
+        env["KV_WIF_AUDIENCE"],
+    )
+    assert provider, "KV_WIF_AUDIENCE must be the provider's audience (wif_provider_name)"
+    assert provider.group(2) == tfvars["wif_pool_id"]
+    assert provider.group(3) == tfvars["wif_provider_id"]
+    assert env["KV_CI_SERVICE_ACCOUNT"] == (
+        f"{tfvars['ci_service_account_id']}@{tfvars['project_id']}.iam.gserviceaccount.com"
+    )
+
+
+STUB = """#!/usr/bin/env bash
+# Records its command line; answers the few questions the step scripts ask.
+printf '%s\\n' "$(basename "$0") $*" >> "$KV_STUB_LOG"
+case "$(basename "$0") $*" in
+  "bazel cquery"*) echo "$KV_STUB_VALUES" ;;
+  "buildkite-agent oidc request-token"*) echo "header.payload.signature" ;;
+  "buildkite-agent meta-data get kv-image") echo "$KV_STUB_IMAGE" ;;
+esac
+"""
+
+
+def run_step(
+    script: str, tmp_path: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Runs a step script with recording stand-ins for bazel, gcloud and buildkite-agent."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "calls.log"
+    bin_dir.mkdir(exist_ok=True)
+    for tool in ("bazel", "gcloud", "buildkite-agent"):
+        (bin_dir / tool).write_text(STUB)
+        (bin_dir / tool).chmod(0o755)
+    result = subprocess.run(
+        [str(STEPS / script)],
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "TMPDIR": str(tmp_path),
+            "KV_STUB_LOG": str(log),
+            **{key: str(value) for key, value in pipeline()["env"].items()},
+            **(env or {}),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    return result, log.read_text().splitlines() if log.exists() else []
+
+
+@pytest.mark.parametrize(
+    ("cache", "expected"),
+    [
+        ("", "bazel test --config=ci //..."),
+        (
+            "grpcs://cache.example",
+            "bazel test --config=ci --remote_cache=grpcs://cache.example //...",
+        ),
+    ],
+    ids=["no-cache", "remote-cache"],
+)
+def test_test_step_runs_every_bazel_test_with_the_ci_config(
+    tmp_path: Path, cache: str, expected: str
+) -> None:
+    result, calls = run_step("test.sh", tmp_path, {"BAZEL_REMOTE_CACHE": cache})
+    assert result.returncode == 0, result.stderr
+    assert calls == [expected]
+
+
+def test_push_step_authenticates_keylessly_then_pushes_and_records_the_digest(
+    tmp_path: Path,
+) -> None:
+    image = ImageRef(REPOSITORY, "sha256:" + "d" * 64)
+    values = tmp_path / "image.yaml"
+    values.write_text(render(image))
+
+    result, calls = run_step(
+        "push-image.sh",
+        tmp_path,
+        {"KV_STUB_VALUES": str(values), "BUILDKITE_JOB_ID": "job", "BUILDKITE_COMMIT": "c" * 40},
+    )
+
+    assert result.returncode == 0, result.stderr
+    audience = pipeline()["env"]["KV_WIF_AUDIENCE"]
+    account = pipeline()["env"]["KV_CI_SERVICE_ACCOUNT"]
+    flags = "--config=ci --config=release"
+    order = [
+        f"buildkite-agent oidc request-token --audience {audience} --lifetime 3600",
+        "gcloud iam workload-identity-pools create-cred-config "
+        f"{audience.removeprefix('//iam.googleapis.com/')} --service-account={account}",
+        "gcloud auth print-access-token",
+        f"bazel build {flags} //services/kv:image_push //deploy:image_values",
+        "gcloud auth configure-docker us-central1-docker.pkg.dev --quiet",
+        f"bazel run {flags} //services/kv:image_push",
+        f"buildkite-agent meta-data set kv-image {image}",
+        "buildkite-agent annotate --style success --context kv-image",
+    ]
+    positions = [next(i for i, call in enumerate(calls) if call.startswith(want)) for want in order]
+    assert positions == sorted(positions), calls
+    # The token and the credentials file lived in one directory, removed at exit.
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("tmp.")]
