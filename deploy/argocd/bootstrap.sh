@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Bootstraps Argo CD on a new cluster, once. Afterwards Argo CD manages itself
+# (clusters/<cluster>/argo-cd.yaml) and everything else in deploy/ from git;
+# nobody runs kubectl against the cluster again.
+#
+# Usage: deploy/argocd/bootstrap.sh KUBE_CONTEXT [CLUSTER]
+#   KUBE_CONTEXT  the kubectl context of the target cluster (named explicitly
+#                 so the current context is never assumed)
+#   CLUSTER       folder under deploy/argocd/clusters/ (default: prod)
+set -euo pipefail
+
+context="${1:?usage: $0 KUBE_CONTEXT [CLUSTER]}"
+cluster="${2:-prod}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cluster_dir="$here/clusters/$cluster"
+[ -d "$cluster_dir" ] || { echo "$0: no cluster folder $cluster_dir" >&2; exit 2; }
+
+kc() { kubectl --context "$context" "$@"; }
+
+# 1. Argo CD itself, at the pinned release. Server-side apply: its CRDs are
+#    too large for client-side apply's last-applied annotation.
+kc apply --server-side --force-conflicts -k "$here/bootstrap/argo-cd"
+
+# 2. The Argo CD kinds must be served before objects of those kinds are sent.
+kc wait --for=condition=Established --timeout=120s \
+  crd/applications.argoproj.io crd/appprojects.argoproj.io crd/applicationsets.argoproj.io
+kc -n argocd rollout status statefulset/argocd-application-controller --timeout=300s
+kc -n argocd rollout status deployment/argocd-repo-server --timeout=300s
+
+# 3. The cluster's projects and Applications, root included: from here on the
+#    root Application syncs this same folder from git.
+kc apply --server-side -f "$cluster_dir"
+
+echo "Argo CD is bootstrapped on $context; watch it sync: kubectl --context $context -n argocd get applications"

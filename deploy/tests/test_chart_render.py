@@ -1,0 +1,139 @@
+"""The chart lints strictly and renders, for its defaults and for prod, the way
+Argo CD renders it (helm template with the environment's value files)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import yaml
+
+from deploy.tests.manifests import (
+    CHART,
+    PROD,
+    PROD_VALUE_FILES,
+    TEST_DIGEST,
+    Manifest,
+    Render,
+    container,
+    env_of,
+    find,
+)
+
+EXPECTED_KINDS = {
+    "Deployment",
+    "Service",
+    "ServiceAccount",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "NetworkPolicy",
+    "HTTPRoute",
+    "HealthCheckPolicy",
+    "GCPBackendPolicy",
+    "PodMonitoring",
+}
+
+
+def test_chart_passes_helm_lint_strict_with_defaults_and_prod_values(helm: str) -> None:
+    for extra in (
+        [],
+        ["--values", str(PROD_VALUE_FILES[0]), "--set", f"image.digest={TEST_DIGEST}"],
+    ):
+        result = subprocess.run(
+            [helm, "lint", "--strict", str(CHART), *extra],
+            capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "0 chart(s) failed" in result.stdout
+
+
+def test_defaults_render_the_whole_highly_available_workload(
+    default_manifests: list[Manifest],
+) -> None:
+    assert {m["kind"] for m in default_manifests} == EXPECTED_KINDS
+    assert find(default_manifests, "HorizontalPodAutoscaler")["spec"]["minReplicas"] >= 3
+    assert find(default_manifests, "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1
+    # Without a digest the defaults fall back to a tag (local clusters only).
+    assert re.fullmatch(r".+/kv/kv:[\w.-]+", container(default_manifests)["image"])
+
+
+def test_prod_renders_secrets_and_pins_the_digest(prod_manifests: list[Manifest]) -> None:
+    assert {m["kind"] for m in prod_manifests} == EXPECTED_KINDS | {"SecretProviderClass"}
+    assert container(prod_manifests)["image"].endswith("@" + TEST_DIGEST)
+    # No object anywhere carries secret material; secrets come from the CSI mount.
+    assert not [m for m in prod_manifests if m["kind"] in {"Secret", "ConfigMap"}]
+
+
+def test_prod_environment_configures_cluster_tls_iam_durability_and_auth(
+    prod_manifests: list[Manifest],
+) -> None:
+    env = env_of(prod_manifests)
+    assert env["REDIS_URL"].startswith("rediss://")
+    assert env["KV_REDIS_MODE"] == "cluster"
+    assert env["KV_REDIS_AUTH"] == "iam"
+    assert env["KV_WRITE_MIN_REPLICAS"] == "1"
+    mount = next(
+        m["mountPath"] for m in container(prod_manifests)["volumeMounts"] if m["name"] == "secrets"
+    )
+    assert env["KV_REDIS_TLS_CA_FILE"].startswith(mount + "/")
+    assert env["KV_AUTH_TOKENS_FILE"].startswith(mount + "/")
+    files = yaml.safe_load(
+        find(prod_manifests, "SecretProviderClass")["spec"]["parameters"]["secrets"]
+    )
+    assert {f["path"] for f in files} == {
+        env["KV_REDIS_TLS_CA_FILE"].removeprefix(mount + "/"),
+        env["KV_AUTH_TOKENS_FILE"].removeprefix(mount + "/"),
+    }
+
+
+def test_prod_with_the_committed_image_file_refuses_to_render_without_a_digest(
+    render: Render,
+) -> None:
+    image = yaml.safe_load((PROD / "image.yaml").read_text())["image"]
+    result = render(*PROD_VALUE_FILES, sets={"image.digest": ""})
+    assert result.returncode != 0
+    assert "image.digest is required" in result.stderr
+    # The committed file is either still unpromoted or pins a real digest.
+    assert image["digest"] == "" or re.fullmatch(r"sha256:[0-9a-f]{64}", image["digest"])
+
+
+def test_a_malformed_digest_is_refused(render: Render) -> None:
+    for digest in ("sha256:abc", "latest", "sha256:" + "A" * 64):
+        result = render(sets={"image.digest": digest})
+        assert result.returncode != 0, digest
+        assert "image/digest" in result.stderr or "image.digest" in result.stderr
+
+
+def test_image_values_file_has_the_format_tools_promote_writes() -> None:
+    lines = (PROD / "image.yaml").read_text().splitlines()
+    assert lines[0].startswith("#")
+    assert "tools/promote" in lines[0]
+    assert "do not edit" in lines[0]
+    assert lines[1:3] == [
+        "image:",
+        "  repository: us-central1-docker.pkg.dev/example-kv-prod/kv/kv",
+    ]
+    assert re.fullmatch(r'  digest: (""|sha256:[0-9a-f]{64})', lines[3])
+    assert len(lines) == 4
+
+
+def test_values_schema_refuses_unknown_keys_and_uses_only_local_refs(render: Render) -> None:
+    result = render(sets={"replicaCont": "3"})
+    assert result.returncode != 0
+    assert "replicaCont" in result.stderr
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    refs = re.findall(r'"\$ref":\s*"([^"]*)"', json.dumps(schema))
+    assert refs, "expected shared definitions"
+    assert all(ref.startswith("#/") for ref in refs), refs
+
+
+def test_capacity_numbers_in_the_chart_defaults_and_prod_values_agree() -> None:
+    # One capacity plan (tools/bench): prod repeats it so it is easy to find,
+    # and this keeps the two copies from drifting apart.
+    defaults = yaml.safe_load((CHART / "values.yaml").read_text())
+    prod = yaml.safe_load((PROD / "values.yaml").read_text())
+    assert prod["resources"] == defaults["resources"]
+    assert prod["gunicorn"].items() <= defaults["gunicorn"].items()
+    for key in ("minReplicas", "maxReplicas", "targetCPUUtilizationPercentage"):
+        assert prod["autoscaling"][key] == defaults["autoscaling"][key], key
