@@ -1,0 +1,110 @@
+"""Bazel's pins agree with the one place versions live, and the image address with its consumers."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import yaml
+
+from tools.testkit.image import image_contract
+from tools.testkit.tooling import REPO_ROOT, read_versions
+
+MODULE = REPO_ROOT / "MODULE.bazel"
+
+
+def module_calls(name: str) -> list[dict[str, object]]:
+    """Keyword arguments of every `<x>.name(...)` or `name(...)` call in MODULE.bazel."""
+    calls = []
+    for node in ast.walk(ast.parse(MODULE.read_text())):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if called == name:
+            calls.append({k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg})
+    return calls
+
+
+def strings(value: object) -> set[str]:
+    assert isinstance(value, list), value
+    return {str(v) for v in value}
+
+
+def bazel_deps() -> dict[str, str]:
+    return {str(c["name"]): str(c["version"]) for c in module_calls("bazel_dep")}
+
+
+def test_bazelversion_matches_versions_env() -> None:
+    pinned = (REPO_ROOT / ".bazelversion").read_text().strip()
+    assert pinned == read_versions()["BAZEL_VERSION"]
+    assert re.fullmatch(r"8\.\d+\.\d+", pinned), "pin an exact 8.x LTS release"
+
+
+def test_hermetic_python_matches_versions_env() -> None:
+    python_version = read_versions()["PYTHON_VERSION"]
+    toolchains = module_calls("toolchain")
+    assert [t["python_version"] for t in toolchains] == [python_version]
+    assert toolchains[0].get("is_default") is True
+    hubs = module_calls("parse")
+    assert {str(h["python_version"]) for h in hubs} == {python_version}
+
+
+def test_pip_hubs_read_the_locks_that_pip_installs() -> None:
+    hubs = {str(h["hub_name"]): str(h["requirements_lock"]) for h in module_calls("parse")}
+    assert hubs == {
+        "pypi": "//services/kv:requirements.lock",
+        "pypi_test": "//tools:requirements-test.lock",
+    }
+    bootstrap = (REPO_ROOT / "tools" / "lib" / "bootstrap.sh").read_text()
+    for label in hubs.values():
+        path = label.removeprefix("//").replace(":", "/")
+        assert (REPO_ROOT / path).is_file()
+        assert path in bootstrap, f"{path} is not what tools/test installs"
+
+
+def test_image_hub_resolves_wheels_for_both_image_architectures() -> None:
+    (service_hub,) = [h for h in module_calls("parse") if h["hub_name"] == "pypi"]
+    assert service_hub["experimental_index_url"] == "https://pypi.org/simple"
+    assert {"linux_x86_64", "linux_aarch64"} <= strings(service_hub["target_platforms"])
+
+
+def test_buildifier_under_bazel_is_the_pinned_version() -> None:
+    assert bazel_deps()["buildifier_prebuilt"] == read_versions()["BUILDIFIER_VERSION"]
+
+
+def test_rulesets_are_pinned_to_exact_versions() -> None:
+    deps = bazel_deps()
+    for ruleset in ("rules_python", "rules_oci", "aspect_bazel_lib", "tar.bzl", "platforms"):
+        assert re.fullmatch(r"\d+\.\d+\.\d+", deps[ruleset]), ruleset
+
+
+def test_base_image_is_pinned_by_digest_for_both_architectures() -> None:
+    (pull,) = module_calls("pull")
+    assert str(pull["image"]).startswith("gcr.io/distroless/cc-debian")
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", str(pull["digest"]))
+    assert "tag" not in pull
+    assert strings(pull["platforms"]) == {"linux/amd64", "linux/arm64/v8"}
+
+
+def tfvars(path: Path) -> dict[str, str]:
+    """Flat `key = "value"` lines of a .tfvars file."""
+    return dict(re.findall(r'^\s*(\w+)\s*=\s*"([^"]*)"', path.read_text(), re.MULTILINE))
+
+
+def test_image_repository_agrees_with_terraform() -> None:
+    values = tfvars(REPO_ROOT / "infra" / "envs" / "prod" / "terraform.tfvars")
+    from_terraform = (
+        "{region}-docker.pkg.dev/{project_id}/{artifact_repository_id}/{image_name}".format(
+            **values
+        )
+    )
+    assert image_contract().repository == from_terraform
+
+
+def test_image_repository_agrees_with_the_gitops_values_file() -> None:
+    values = yaml.safe_load(
+        (REPO_ROOT / "deploy" / "environments" / "prod" / "image.yaml").read_text()
+    )
+    assert values["image"]["repository"] == image_contract().repository
