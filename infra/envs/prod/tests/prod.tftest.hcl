@@ -1,0 +1,107 @@
+# Offline test of the production root: the modules wired with
+# terraform.tfvars produce the values the chart and the pipeline consume.
+
+mock_provider "google" {
+  # Resource IDs feed other resources' arguments; keep them realistic so the
+  # provider's own validation accepts them in apply runs.
+  mock_resource "google_compute_network" {
+    defaults = {
+      id        = "projects/example-kv-prod/global/networks/kv"
+      self_link = "https://www.googleapis.com/compute/v1/projects/example-kv-prod/global/networks/kv"
+    }
+  }
+
+  mock_resource "google_compute_subnetwork" {
+    defaults = {
+      id = "projects/example-kv-prod/regions/us-central1/subnetworks/kv-nodes"
+    }
+  }
+
+  mock_resource "google_container_cluster" {
+    defaults = {
+      id = "projects/example-kv-prod/locations/us-central1/clusters/kv-prod"
+    }
+  }
+
+  mock_resource "google_secret_manager_secret" {
+    defaults = {
+      id = "projects/example-kv-prod/secrets/kv-redis-ca"
+    }
+  }
+
+  mock_resource "google_redis_cluster" {
+    defaults = {
+      discovery_endpoints = [{ address = "10.10.8.2", port = 6379, psc_config = [] }]
+      managed_server_ca = [{
+        ca_certs = [{ certificates = ["-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----"] }]
+      }]
+    }
+  }
+
+  mock_resource "google_iam_workload_identity_pool" {
+    defaults = {
+      name = "projects/123456789012/locations/global/workloadIdentityPools/buildkite"
+    }
+  }
+
+  mock_resource "google_iam_workload_identity_pool_provider" {
+    defaults = {
+      name = "projects/123456789012/locations/global/workloadIdentityPools/buildkite/providers/buildkite-oidc"
+    }
+  }
+
+  mock_resource "google_certificate_manager_dns_authorization" {
+    defaults = {
+      dns_resource_record = [{ name = "_acme-challenge.kv.example.com.", type = "CNAME", data = "x.authorize.certificatemanager.goog." }]
+    }
+  }
+
+  # Provider-side validation runs on mocked values in apply runs: service
+  # account names and emails must look real.
+  mock_resource "google_service_account" {
+    defaults = {
+      name   = "projects/example-kv-prod/serviceAccounts/kv-workload@example-kv-prod.iam.gserviceaccount.com"
+      email  = "kv-workload@example-kv-prod.iam.gserviceaccount.com"
+      member = "serviceAccount:kv-workload@example-kv-prod.iam.gserviceaccount.com"
+    }
+  }
+
+}
+
+run "outputs_match_the_canonical_names" {
+  command = apply
+
+  assert {
+    condition     = output.image_repository == "us-central1-docker.pkg.dev/example-kv-prod/kv/kv"
+    error_message = "image_repository must be us-central1-docker.pkg.dev/example-kv-prod/kv/kv."
+  }
+
+  assert {
+    condition     = output.wif_provider_name == "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/buildkite/providers/buildkite-oidc"
+    error_message = "wif_provider_name must be the provider's full audience."
+  }
+
+  assert {
+    condition     = output.redis_dns_name == "redis.kv.internal" && output.redis_url == "rediss://redis.kv.internal:6379" && output.redis_discovery_address == "10.10.8.2"
+    error_message = "The chart reaches Redis at rediss://redis.kv.internal:6379."
+  }
+
+  assert {
+    condition     = output.cloud_armor_policy_name == "kv-edge-policy" && output.ssl_policy_name == "kv-ssl-policy" && output.static_ip_name == "kv-gateway-ip" && output.certificate_map_name == "kv-cert-map"
+    error_message = "Edge names must match what the Gateway and the chart reference."
+  }
+
+  assert {
+    condition     = output.gke_cluster_name == "kv-prod" && output.redis_ca_secret_id == "kv-redis-ca" && output.write_tokens_secret_id == "kv-write-tokens"
+    error_message = "Cluster and secret names must match the chart's values."
+  }
+}
+
+run "binary_authorization_admits_the_platform_repository" {
+  command = apply
+
+  assert {
+    condition     = contains(module.gke.binary_authorization_allowlist, "${module.registry.repository_path}/*")
+    error_message = "The repository the pipeline pushes to must be on the Binary Authorization allowlist (root local and registry module must agree)."
+  }
+}

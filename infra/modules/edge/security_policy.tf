@@ -1,0 +1,95 @@
+locals {
+  # Priorities: cve-canary at 900, the other WAF rule sets from 1000, the rate limit after them, and the
+  # mandatory default rule last.
+  waf_rules = {
+    for index, rule_set in var.security_policy.waf_rule_sets : rule_set => 1000 + index
+  }
+  rate_limit_priority = 2000
+}
+
+resource "google_compute_security_policy" "this" {
+  project     = var.project_id
+  name        = var.names.security_policy
+  description = "Edge policy of the kv Gateway: OWASP WAF rule sets, per-client rate limit, Adaptive Protection."
+  type        = "CLOUD_ARMOR"
+
+  # Our API takes JSON bodies: parse them so WAF signatures see the values,
+  # not one opaque string.
+  advanced_options_config {
+    json_parsing = "STANDARD"
+    log_level    = "NORMAL"
+  }
+
+  adaptive_protection_config {
+    layer_7_ddos_defense_config {
+      enable          = var.security_policy.adaptive_protection
+      rule_visibility = "STANDARD"
+    }
+  }
+
+  dynamic "rule" {
+    for_each = local.waf_rules
+    content {
+      action      = "deny(403)"
+      priority    = rule.value
+      preview     = var.security_policy.preview
+      description = "Preconfigured WAF rule set ${rule.key}."
+      match {
+        expr {
+          expression = "evaluatePreconfiguredWaf('${rule.key}', {'sensitivity': ${var.security_policy.waf_sensitivity}})"
+        }
+      }
+    }
+  }
+
+  # Known-exploited CVEs (Log4Shell and the like) are blocked at full
+  # sensitivity and never only previewed.
+  rule {
+    action      = "deny(403)"
+    priority    = 900
+    preview     = false
+    description = "Preconfigured WAF rule set cve-canary (always enforced)."
+    match {
+      expr {
+        expression = "evaluatePreconfiguredWaf('cve-canary')"
+      }
+    }
+  }
+
+  # One client (by enforce_on_key) over the threshold is banned for a while;
+  # legitimate clients far below it never notice.
+  rule {
+    action      = "rate_based_ban"
+    priority    = local.rate_limit_priority
+    preview     = var.security_policy.preview
+    description = "Per-client rate limit: ${var.security_policy.rate_limit.count} requests per ${var.security_policy.rate_limit.interval_sec}s."
+    match {
+      versioned_expr = "SRC_IPS_V1"
+      config {
+        src_ip_ranges = ["*"]
+      }
+    }
+    rate_limit_options {
+      conform_action   = "allow"
+      exceed_action    = "deny(429)"
+      enforce_on_key   = var.security_policy.rate_limit.enforce_on_key
+      ban_duration_sec = var.security_policy.rate_limit.ban_duration_sec
+      rate_limit_threshold {
+        count        = var.security_policy.rate_limit.count
+        interval_sec = var.security_policy.rate_limit.interval_sec
+      }
+    }
+  }
+
+  rule {
+    action      = "allow"
+    priority    = 2147483647
+    description = "Default: allow what no rule above denied."
+    match {
+      versioned_expr = "SRC_IPS_V1"
+      config {
+        src_ip_ranges = ["*"]
+      }
+    }
+  }
+}

