@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from typing import Any
 
 # Prometheus multiprocess mode: each worker writes its samples to files that
@@ -22,12 +23,13 @@ if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 else:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kv-metrics-")
 
+from kv import lifecycle
 from kv.config import Config, ConfigError
 from kv.observability import JsonFormatter
 
 # Fail at start, in the master, with a message naming the bad variable.
 try:
-    Config.from_env()
+    _config = Config.from_env()
 except ConfigError as _error:
     raise SystemExit(f"kv: {_error}") from None
 
@@ -37,6 +39,13 @@ bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"]
 worker_class = "gthread"
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Each thread holds at most one Redis connection (per node) at a time; a
+# smaller pool would turn a busy moment into "too many connections" 503s.
+if _config.redis_max_connections < threads:
+    raise SystemExit(
+        f"kv: KV_REDIS_MAX_CONNECTIONS ({_config.redis_max_connections}) must be at least "
+        f"GUNICORN_THREADS ({threads})"
+    )
 # Each worker its own listening socket so the kernel spreads connections
 # evenly instead of letting one hot worker take most of them.
 reuse_port = True
@@ -47,7 +56,9 @@ worker_tmp_dir = "/dev/shm"  # noqa: S108
 # never reuses a connection the app has just closed (a source of 502s).
 keepalive = 620
 timeout = 30
-# SIGTERM: finish in-flight requests within this many seconds.
+# SIGTERM: drain for KV_SHUTDOWN_DRAIN_S (see on_starting), then finish
+# in-flight requests within this many seconds. The pod's
+# terminationGracePeriodSeconds must exceed the sum.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
 max_requests = 0
 accesslog = None  # the app logs one JSON line per request
@@ -75,3 +86,45 @@ def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def on_starting(server: Any) -> None:
+    """SIGTERM drains before it stops: readiness fails at once, the listener
+    stays open KV_SHUTDOWN_DRAIN_S longer so the load balancer can take this
+    pod out of rotation, then gunicorn's graceful stop runs as usual.
+
+    The master keeps supervising workers while it drains (its loop runs on);
+    SIGINT or SIGQUIT still stop it at once.
+    """
+    drain_s = _config.shutdown_drain_s
+    deadline: list[float] = []
+    stop_now = server.handle_term
+    sleep = server.sleep
+
+    def handle_term() -> None:
+        if drain_s <= 0:
+            stop_now()
+        if not deadline:
+            lifecycle.DRAINING.start()
+            deadline.append(time.monotonic() + drain_s)
+            server.log.info("SIGTERM: draining for %.1f s before closing the listener", drain_s)
+
+    def sleep_or_stop() -> None:
+        if not deadline:
+            return sleep()  # type: ignore[no-any-return]
+        remaining = deadline[0] - time.monotonic()
+        if remaining > 1.0:
+            return sleep()  # type: ignore[no-any-return]
+        time.sleep(max(remaining, 0.0))
+        server.log.info("drained: closing the listener, finishing in-flight requests")
+        stop_now()  # raises StopIteration: the arbiter's graceful halt
+
+    server.handle_term = handle_term
+    server.sleep = sleep_or_stop
+
+
+def pre_request(worker: Any, req: Any) -> None:
+    # While draining, close each keep-alive connection after its next
+    # response, so none is left idle for the listener shutdown to cut.
+    if lifecycle.DRAINING.is_set():
+        req.must_close = True

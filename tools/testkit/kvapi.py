@@ -7,6 +7,7 @@ from typing import Any
 
 import redis
 from flask.testing import FlaskClient
+from redis.cluster import RedisCluster
 from werkzeug.test import TestResponse
 
 from tools.testkit.openapi import OpenApiDocument
@@ -53,10 +54,12 @@ class Api:
         return self.request("DELETE", path, **kwargs)
 
 
-def stored(raw: redis.Redis, prefix: str) -> dict[str, str]:
-    """Every pair under the prefix, read straight from Redis."""
+def stored(raw: redis.Redis | RedisCluster, prefix: str) -> dict[str, str]:
+    """Every pair under the prefix, read straight from Redis (every primary of a cluster)."""
     keys = list(raw.scan_iter(match=prefix + "*", count=1000))
-    values = raw.mget(keys) if keys else []
+    if not keys:
+        return {}
+    values = raw.mget_nonatomic(keys) if isinstance(raw, RedisCluster) else raw.mget(keys)
     return {
         str(k)[len(prefix) :]: str(v) for k, v in zip(keys, values, strict=True) if v is not None
     }

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import resources
 
 from flask import Flask, Response, g, jsonify, request
 
-from kv import observability, validation
+from kv import auth, observability, validation
 from kv.config import Config
 from kv.errors import (
     InvalidParameter,
     KeyNotFound,
+    ShuttingDown,
     StoreUnavailable,
     register_error_handlers,
     render,
@@ -29,8 +30,21 @@ NEXT_CURSOR_HEADER = "X-Next-Cursor"
 _STREAM_CHUNK = 64 * 1024
 
 
-def create_app(config: Config | None = None, store: Store | None = None) -> Flask:
-    """Builds the app. Nothing connects to Redis until the first request."""
+# Flask endpoint names (the view functions below) that a bearer token guards.
+WRITE_ENDPOINTS = ("write", "delete")
+READ_ENDPOINTS = ("index", "list_pairs")
+
+
+def create_app(
+    config: Config | None = None,
+    store: Store | None = None,
+    draining: Callable[[], bool] = lambda: False,
+) -> Flask:
+    """Builds the app. Nothing connects to Redis until the first request.
+
+    `draining` says whether this instance is shutting down (kv.lifecycle under
+    gunicorn); while it is, /readyz fails so the load balancer moves away.
+    """
     config = config or Config.from_env()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.body_limit
@@ -40,6 +54,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
     metrics = observability.Metrics()
     app.extensions["kv"] = {"config": config, "store": store, "metrics": metrics}
     observability.install(app, metrics, config.gcp_project)
+    protected = WRITE_ENDPOINTS + (READ_ENDPOINTS if config.auth_reads == "protected" else ())
+    app.extensions["kv"]["tokens"] = auth.install(app, config, metrics, protected)
     register_error_handlers(app)
     openapi = resources.files("kv").joinpath("openapi.yaml").read_bytes()
 
@@ -110,6 +126,8 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
 
     @app.get("/readyz")
     def readyz() -> Response:
+        if draining():
+            raise ShuttingDown("this instance is shutting down; use another")
         store_call("ping").ping()
         return jsonify({"status": "ready"})
 
@@ -127,12 +145,16 @@ def create_app(config: Config | None = None, store: Store | None = None) -> Flas
 def _stream_all(store: Store, batch: int) -> Response:
     """GET /list without parameters: every pair, streamed as one JSON object.
 
-    The first batch is read before the response starts, so an unreachable
-    Redis is still a clean 503. Memory stays at one batch whatever the key
+    The first non-empty batch is read before the response starts, so an
+    unreachable Redis is still a clean 503. Memory stays at one batch whatever the key
     count. A failure after the first byte cannot change the status: the
     connection is closed early and the client sees a truncated body.
     """
     first, cursor = store.scan("0", batch)
+    # Read on to the first pairs (or the end), so a Redis failure before any
+    # data (say, a cluster whose first shards hold none of our keys) is still a 503.
+    while not first and cursor != "0":
+        first, cursor = store.scan(cursor, batch)
 
     def batches() -> Iterator[Pairs]:
         nonlocal cursor

@@ -28,6 +28,7 @@ class Config:
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_mode: str = "standalone"  # standalone | cluster
     redis_tls_ca_file: str | None = None
+    redis_tls_check_hostname: bool = True
     redis_auth: str = "none"  # none | password | iam
     redis_username: str | None = None
     redis_password_file: str | None = None
@@ -47,6 +48,8 @@ class Config:
     auth_tokens_file: str | None = None
     auth_reads: str = "open"  # open | protected
     gcp_project: str | None = None
+    metadata_host: str = "metadata.google.internal"
+    shutdown_drain_s: float = 1.0
 
     @property
     def body_limit(self) -> int:
@@ -64,6 +67,7 @@ class Config:
             redis_url=r.text("REDIS_URL", cls.redis_url, check=_redis_url),
             redis_mode=r.choice("KV_REDIS_MODE", cls.redis_mode, ("standalone", "cluster")),
             redis_tls_ca_file=r.optional_text("KV_REDIS_TLS_CA_FILE"),
+            redis_tls_check_hostname=r.flag("KV_REDIS_TLS_CHECK_HOSTNAME", cls.redis_tls_check_hostname),
             redis_auth=r.choice("KV_REDIS_AUTH", cls.redis_auth, ("none", "password", "iam")),
             redis_username=r.optional_text("KV_REDIS_USERNAME"),
             redis_password_file=r.optional_text("KV_REDIS_PASSWORD_FILE"),
@@ -83,6 +87,8 @@ class Config:
             auth_tokens_file=r.optional_text("KV_AUTH_TOKENS_FILE"),
             auth_reads=r.choice("KV_AUTH_READS", cls.auth_reads, ("open", "protected")),
             gcp_project=r.optional_text("KV_GCP_PROJECT"),
+            metadata_host=r.text("GCE_METADATA_HOST", cls.metadata_host, check=_host),
+            shutdown_drain_s=r.number("KV_SHUTDOWN_DRAIN_S", cls.shutdown_drain_s, float, 0, 300),
         )  # fmt: skip
         r.raise_errors()
         config.check()
@@ -94,6 +100,17 @@ class Config:
             raise ConfigError("KV_REDIS_PASSWORD_FILE is required when KV_REDIS_AUTH=password")
         if self.redis_auth == "iam" and self.redis_mode != "cluster":
             raise ConfigError("KV_REDIS_AUTH=iam needs KV_REDIS_MODE=cluster (Memorystore Cluster)")
+        if self.redis_auth == "iam" and not self.redis_url.startswith("rediss://"):
+            # Memorystore refuses IAM AUTH without TLS: the token would cross the network in clear.
+            raise ConfigError("KV_REDIS_AUTH=iam needs a rediss:// REDIS_URL (TLS)")
+        if (
+            self.write_min_replicas
+            and self.write_replica_timeout_ms >= self.redis_command_timeout_s * 1000
+        ):
+            # Otherwise WAIT outlives the socket timeout and a slow replica looks like a dead primary.
+            raise ConfigError(
+                "KV_WRITE_REPLICA_TIMEOUT_MS must be shorter than KV_REDIS_COMMAND_TIMEOUT_S"
+            )
         if self.redis_tls_ca_file and not self.redis_url.startswith("rediss://"):
             raise ConfigError("KV_REDIS_TLS_CA_FILE is set but REDIS_URL does not use rediss://")
         if self.max_body_bytes and self.max_body_bytes < self.max_key_bytes + self.max_value_bytes:
@@ -106,6 +123,12 @@ def _redis_url(value: str) -> str | None:
     if value.startswith(("redis://", "rediss://")) and len(value) > len("redis://"):
         return None
     return "must be a redis:// or rediss:// URL"
+
+
+def _host(value: str) -> str | None:
+    if value.replace(".", "").replace("-", "").replace(":", "").isalnum():
+        return None
+    return "must be a host name or host:port"
 
 
 def _key_prefix(value: str) -> str | None:
@@ -150,6 +173,10 @@ class _Reader:
             self.errors.append(f"{name}: must be one of {', '.join(allowed)}, got {value!r}")
             return default
         return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.choice(name, "true" if default else "false", ("true", "false"))
+        return value == "true"
 
     def number(self, name: str, default: N, kind: Callable[[str], N], low: N, high: N) -> N:
         value = self._get(name)

@@ -77,6 +77,12 @@ class WriteNotDurable(StoreUnavailable):
     code = "write_not_durable"
 
 
+class ShuttingDown(ApiError):
+    """This instance is draining before it stops; the load balancer should use another."""
+
+    status, code = 503, "shutting_down"
+
+
 # Werkzeug's routing and size errors, renamed into our stable codes.
 _HTTP_CODES = {
     404: "not_found",

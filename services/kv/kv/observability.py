@@ -88,6 +88,12 @@ class Metrics:
             ["operation"],
             registry=self.registry,
         )
+        self.auth_failures = Counter(
+            "kv_auth_failures_total",
+            "Requests refused for a missing (401) or invalid (403) bearer token.",
+            ["reason"],
+            registry=self.registry,
+        )
 
     def exposition(self) -> Response:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -4,38 +4,53 @@ Routes only see `Store`; standalone Redis (local runs, tests) and Redis
 Cluster (Memorystore in production) differ only inside this module. Keys live
 under a prefix: the store never lists or deletes a key it did not write.
 Any Redis failure becomes StoreUnavailable (HTTP 503), never a crash.
+
+Retries happen in one place, `RedisStore._call`, with a known bound. redis-py
+retries on its own at two levels (the connection and, for RedisCluster, the
+command); both are switched off because they nest and multiply the worst
+case. What redis-py still does inside one attempt is follow MOVED and ASK
+redirections (at most 16) and refresh its slot map after a connection error.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
+from redis.client import Redis
 from redis.cluster import ClusterNode, RedisCluster
-from redis.credentials import CredentialProvider
+from redis.exceptions import AskError, MovedError, RedisClusterException
 from redis.retry import Retry
 
 from kv.config import Config
+from kv.credentials import credential_provider
 from kv.errors import StoreUnavailable, WriteNotDurable
 
 log = logging.getLogger(__name__)
 
 RETRIES = 2
+# Redirections one write follows before it counts as a failed attempt.
+REDIRECTS = 5
 # Failures that a moment later may not repeat: lost or refused connections,
-# timeouts, a replica promoted under us, a cluster that is re-forming.
-TRANSIENT = (
+# timeouts, a replica promoted under us, a cluster that is re-forming or
+# resharding (MOVED/ASK past the redirect limit), a slot map being rebuilt.
+TRANSIENT: tuple[type[Exception], ...] = (
     redis.ConnectionError,
     redis.TimeoutError,
-    redis.exceptions.BusyLoadingError,
     redis.exceptions.ReadOnlyError,
     redis.exceptions.TryAgainError,
     redis.exceptions.ClusterDownError,
-    redis.exceptions.MasterDownError,
+    AskError,
+    RedisClusterException,
 )
+# Memorystore IAM answers AUTH with these when its backend is overloaded or
+# failing; its documentation asks clients to retry them with backoff.
+TRANSIENT_MESSAGES = ("ERR_IAM_EXHAUSTED", "ERR_IAM_OTHER")
 
 T = TypeVar("T")
 
@@ -69,57 +84,79 @@ def glob_escape(text: str) -> str:
     return "".join("\\" + c if c in "*?[]\\" else c for c in text)
 
 
-class FileCredentialProvider(CredentialProvider):
-    """Username and a password read from a mounted file at each new connection,
-    so a rotated secret takes effect without a restart."""
-
-    def __init__(self, username: str | None, password_file: str) -> None:
-        self.username = username
-        self.password_file = password_file
-
-    def get_credentials(self) -> tuple[str] | tuple[str, str]:
-        with open(self.password_file, encoding="utf-8") as handle:
-            password = handle.read().strip()
-        return (self.username, password) if self.username else (password,)
-
-
-def credential_provider(config: Config) -> CredentialProvider | None:
-    if config.redis_auth == "password":
-        assert config.redis_password_file is not None  # Config.check guarantees it
-        return FileCredentialProvider(config.redis_username, config.redis_password_file)
-    return None
+def is_transient(error: Exception) -> bool:
+    if isinstance(error, WriteNotDurable):
+        return False
+    if isinstance(error, TRANSIENT):
+        return True
+    return isinstance(error, redis.ResponseError) and any(
+        marker in str(error) for marker in TRANSIENT_MESSAGES
+    )
 
 
 class RedisStore:
-    """Store over standalone Redis or Redis Cluster, chosen by config.redis_mode."""
+    """Store over standalone Redis or Redis Cluster, chosen by config.redis_mode.
+
+    The client is made on first use: RedisCluster reads the slot map when it
+    is built, and a Redis that is down at start must give 503s, not a
+    process that cannot boot.
+    """
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.prefix = config.key_prefix
         self.match = glob_escape(self.prefix) + "*"
         self.cluster = config.redis_mode == "cluster"
+        self.backoff = ExponentialWithJitterBackoff(base=0.01, cap=0.2)
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._shards: tuple[frozenset[str], list[ClusterNode]] = (frozenset(), [])
+
+    # -- connections ---------------------------------------------------------
+
+    @property
+    def redis(self) -> Any:
+        """The redis-py client (redis.Redis or RedisCluster), made on first use."""
+        client = self._client
+        if client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._connect()
+                client = self._client
+        return client
+
+    def _connect(self) -> Any:
+        config = self.config
         options: dict[str, Any] = {
             "socket_connect_timeout": config.redis_connect_timeout_s,
             "socket_timeout": config.redis_command_timeout_s,
             "decode_responses": True,
             "encoding_errors": "replace",
             "health_check_interval": 30,
+            # Per node in cluster mode; gunicorn.conf.py checks it covers every thread.
             "max_connections": config.redis_max_connections,
             "credential_provider": credential_provider(config),
         }
         if config.redis_tls_ca_file:
             options["ssl_ca_certs"] = config.redis_tls_ca_file
             options["ssl_cert_reqs"] = "required"
-        # redis-py's own retries nest (connect inside command), multiplying the
-        # worst case; this store retries once, at the top, with a known bound.
+            options["ssl_check_hostname"] = config.redis_tls_check_hostname
         no_retry = Retry(NoBackoff(), retries=0)
         if self.cluster:
-            self.redis: Any = RedisCluster.from_url(config.redis_url, retry=no_retry, **options)
-        else:
-            self.redis = redis.Redis.from_url(config.redis_url, retry=no_retry, **options)
-        self.backoff = ExponentialWithJitterBackoff(base=0.01, cap=0.2)
+            # `retry` here is RedisCluster's command-level retry (3 by default).
+            return RedisCluster.from_url(config.redis_url, retry=no_retry, **options)
+        return redis.Redis.from_url(config.redis_url, retry=no_retry, **options)
 
-    # -- helpers -------------------------------------------------------------
+    def _refresh_slot_map(self) -> None:
+        """After a failure in cluster mode: re-read the topology so the retry
+        goes to the promoted replica or the slot's new owner."""
+        client = self._client
+        if not self.cluster or client is None:
+            return
+        try:
+            client.nodes_manager.initialize()
+        except (redis.RedisError, RedisClusterException) as error:
+            log.info("redis slot map refresh failed: %s: %s", type(error).__name__, error)
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         """Runs fn, retrying transient failures a bounded number of times.
@@ -134,7 +171,10 @@ class RedisStore:
                 return fn()
             except WriteNotDurable:
                 raise
-            except TRANSIENT as error:
+            except (redis.RedisError, RedisClusterException) as error:
+                if not is_transient(error):
+                    log.warning("redis %s failed: %s: %s", what, type(error).__name__, error)
+                    raise StoreUnavailable() from error
                 if attempt == RETRIES:
                     log.warning(
                         "redis %s failed after %d attempts: %s: %s",
@@ -144,14 +184,9 @@ class RedisStore:
                         error,
                     )
                     raise StoreUnavailable() from error
+                self._refresh_slot_map()
                 time.sleep(self.backoff.compute(attempt + 1))
-            except redis.RedisError as error:
-                log.warning("redis %s failed: %s: %s", what, type(error).__name__, error)
-                raise StoreUnavailable() from error
         raise AssertionError("unreachable")
-
-    def _primaries(self) -> list[ClusterNode]:
-        return sorted(self.redis.get_primaries(), key=lambda node: node.name)
 
     # -- Store ---------------------------------------------------------------
 
@@ -159,41 +194,92 @@ class RedisStore:
         if self.cluster:
             self._call("ping", lambda: self.redis.ping(target_nodes=RedisCluster.PRIMARIES))
         else:
-            self._call("ping", self.redis.ping)
+            self._call("ping", lambda: self.redis.ping())
 
     def put(self, key: str, value: str) -> None:
         self.put_many([(key, value)])
 
     def put_many(self, pairs: Sequence[tuple[str, str]]) -> None:
-        self._call("write", lambda: self._write(pairs))
+        prefixed = [(self.prefix + key, value) for key, value in pairs]
+        if self.cluster:
+            self._call("write", lambda: self._write_cluster(prefixed))
+        else:
+            self._call("write", lambda: self._raise_first(self._write_on(self.redis, prefixed)))
 
-    def _write(self, pairs: Sequence[tuple[str, str]]) -> None:
+    def _write_cluster(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """SET (+ WAIT) each shard's pairs on that shard's primary, following
+        MOVED (slot map refresh) and ASK (a slot half-way through migration)."""
+        client = self.redis
+        pending: list[tuple[str, str, str | None]] = [(k, v, None) for k, v in pairs]
+        for _ in range(REDIRECTS):
+            batches: dict[tuple[str, bool], list[tuple[str, str]]] = {}
+            for key, value, asked_node in pending:
+                node = asked_node or client.get_node_from_key(key).name
+                batches.setdefault((node, asked_node is not None), []).append((key, value))
+            pending = []
+            moved = False
+            for (name, asking), batch in batches.items():
+                node = client.get_node(node_name=name)
+                if node is None:  # an ASK target this client has not discovered yet
+                    raise redis.exceptions.TryAgainError(f"unknown node {name}")
+                failures = self._write_on(client.get_redis_connection(node), batch, asking)
+                for key, value, error in failures:
+                    if isinstance(error, MovedError):
+                        moved = True
+                        pending.append((key, value, None))
+                    elif isinstance(error, AskError):
+                        pending.append((key, value, f"{error.host}:{error.port}"))
+                    else:
+                        raise error
+            if not pending:
+                return
+            if moved:
+                client.nodes_manager.initialize()
+        raise redis.exceptions.TryAgainError(f"write still redirected after {REDIRECTS} tries")
+
+    def _write_on(
+        self, client: Redis, pairs: Sequence[tuple[str, str]], asking: bool = False
+    ) -> list[tuple[str, str, Exception]]:
+        """SETs on one connection, then WAIT for replicas when configured.
+
+        Returns the pairs whose SET failed, with the error (redirections
+        among them); raises WriteNotDurable when too few replicas confirmed
+        the SETs that succeeded.
+        """
         wanted = self.config.write_min_replicas
-        if not self.cluster:
-            self._write_on(self.redis, pairs, wanted)
-            return
-        by_node: dict[str, list[tuple[str, str]]] = {}
-        for key, value in pairs:
-            node = self.redis.get_node_from_key(self.prefix + key)
-            by_node.setdefault(node.name, []).append((key, value))
-        for name, node_pairs in by_node.items():
-            client = self.redis.get_redis_connection(self.redis.get_node(node_name=name))
-            self._write_on(client, node_pairs, wanted)
-
-    def _write_on(self, client: redis.Redis, pairs: Sequence[tuple[str, str]], wanted: int) -> None:
         # SET and WAIT travel on one connection: WAIT counts the replicas that
         # acknowledged this connection's writes.
         pipe = client.pipeline(transaction=False)
         for key, value in pairs:
-            pipe.set(self.prefix + key, value)
+            if asking:
+                pipe.execute_command("ASKING")  # type: ignore[no-untyped-call]
+            pipe.set(key, value)
         if wanted:
             pipe.execute_command("WAIT", wanted, self.config.write_replica_timeout_ms)  # type: ignore[no-untyped-call]
-        results = pipe.execute()
-        if wanted and int(results[-1]) < wanted:
-            raise WriteNotDurable(
-                f"write reached the primary but only {results[-1]} of {wanted} replica(s) "
-                "acknowledged it in time; it may not be durable, retry the request"
-            )
+        results = pipe.execute(raise_on_error=False)
+        set_results = results[1::2] if asking else results
+        failed = [
+            (key, value, result)
+            for (key, value), result in zip(pairs, set_results, strict=False)
+            if isinstance(result, Exception)
+        ]
+        if wanted:
+            acknowledged = results[-1]
+            if isinstance(acknowledged, redis.exceptions.NoPermissionError):
+                log.error("this Redis refuses WAIT; set KV_WRITE_MIN_REPLICAS=0 or allow WAIT")
+            if isinstance(acknowledged, Exception):
+                raise acknowledged
+            if len(failed) < len(pairs) and int(acknowledged) < wanted:
+                raise WriteNotDurable(
+                    f"write reached the primary but only {acknowledged} of {wanted} replica(s) "
+                    "acknowledged it in time; it may not be durable, retry the request"
+                )
+        return failed
+
+    @staticmethod
+    def _raise_first(failures: list[tuple[str, str, Exception]]) -> None:
+        if failures:
+            raise failures[0][2]
 
     def delete(self, key: str) -> bool:
         return bool(self._call("delete", lambda: self.redis.delete(self.prefix + key)))
@@ -202,20 +288,40 @@ class RedisStore:
         return self._call("scan", lambda: self._scan(cursor, count))
 
     def _scan(self, cursor: str, count: int) -> tuple[Pairs, str]:
-        if self.cluster:
-            # Cursor "<primary index>.<node cursor>": every primary is scanned in turn.
-            index, node_cursor = _parse_cluster_cursor(cursor)
-            primaries = self._primaries()
-            if index >= len(primaries):
-                raise InvalidCursor(cursor)
-            client = self.redis.get_redis_connection(primaries[index])
-            next_cursor, keys = client.scan(node_cursor, match=self.match, count=count)
-            pairs = self._values(keys)
-            if int(next_cursor) != 0:
-                return pairs, f"{index}.{next_cursor}"
-            return pairs, (f"{index + 1}.0" if index + 1 < len(primaries) else "0")
-        next_cursor, keys = self.redis.scan(_parse_cursor(cursor), match=self.match, count=count)
-        return self._values(keys), str(next_cursor)
+        client = self.redis
+        if not self.cluster:
+            next_cursor, keys = client.scan(_parse_cursor(cursor), match=self.match, count=count)
+            return self._values(keys), str(next_cursor)
+        # Cursor "<shard index>.<node cursor>": every shard's primary is scanned in turn.
+        index, node_cursor = _parse_cluster_cursor(cursor)
+        shards = self._shard_primaries()
+        if index >= len(shards):
+            raise InvalidCursor(cursor)
+        node_client = client.get_redis_connection(shards[index])
+        next_cursor, keys = node_client.scan(node_cursor, match=self.match, count=count)
+        pairs = self._values(keys)
+        if int(next_cursor) != 0:
+            return pairs, f"{index}.{next_cursor}"
+        return pairs, (f"{index + 1}.0" if index + 1 < len(shards) else "0")
+
+    def _shard_primaries(self) -> list[ClusterNode]:
+        """Primaries ordered by the first slot they serve, so a shard keeps its
+        index in the cursor when a failover replaces its primary."""
+        client = self.redis
+        names = frozenset(node.name for node in client.get_primaries())
+        known, ordered = self._shards
+        if names == known:
+            return ordered
+        first_slot: dict[str, int] = {}
+        for slot, nodes in client.nodes_manager.slots_cache.items():
+            if nodes and nodes[0].name in names:
+                first_slot[nodes[0].name] = min(slot, first_slot.get(nodes[0].name, slot))
+        ordered = sorted(
+            (node for node in client.get_primaries() if node.name in first_slot),
+            key=lambda node: first_slot[node.name],
+        )
+        self._shards = (names, ordered)
+        return ordered
 
     def _values(self, keys: list[str]) -> Pairs:
         if not keys:
@@ -226,7 +332,8 @@ class RedisStore:
         return [(k[cut:], v) for k, v in zip(keys, values, strict=True) if v is not None]
 
     def close(self) -> None:
-        self.redis.close()
+        if self._client is not None:
+            self._client.close()
 
 
 def page(store: Store, cursor: str, limit: int) -> tuple[Pairs, str]:

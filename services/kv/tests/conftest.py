@@ -1,6 +1,9 @@
-"""Fixtures for the service tests: a real redis-server on loopback, an app per
-test with its own key prefix, and a client that checks every response
-against the served OpenAPI document."""
+"""Fixtures for the service tests: real Redis on loopback (a standalone
+server, and a six-node cluster), an app per test with its own key prefix,
+and a client that checks every response against the served OpenAPI document.
+
+Tests that take `config`, `api` or `raw` run twice, once per backend
+(ids `standalone` and `cluster`): the contract holds in both modes."""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ from typing import Any
 import pytest
 import redis
 from kv import Config, create_app
+from redis.cluster import RedisCluster
 
+from tools.testkit.cluster import RedisClusterProcesses
 from tools.testkit.kvapi import Api
 from tools.testkit.openapi import OpenApiDocument
 from tools.testkit.processes import RedisServer
@@ -28,6 +33,25 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 
 @pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterProcesses]:
+    """Three primaries and three replicas, shared by the contract tests; tests
+    that break the topology start their own."""
+    cluster = RedisClusterProcesses(tmp_path_factory.mktemp("cluster")).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["standalone", "cluster"])
+def backend(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(REDIS_URL, KV_REDIS_MODE); the cluster starts only when a test needs it."""
+    if request.param == "cluster":
+        cluster: RedisClusterProcesses = request.getfixturevalue("redis_cluster")
+        return cluster.url, "cluster"
+    server: RedisServer = request.getfixturevalue("redis_server")
+    return server.url, "standalone"
+
+
+@pytest.fixture(scope="session")
 def openapi() -> OpenApiDocument:
     return OpenApiDocument.load(OPENAPI_PATH)
 
@@ -38,14 +62,20 @@ def prefix() -> str:
 
 
 @pytest.fixture
-def config(redis_server: RedisServer, prefix: str) -> Config:
-    return Config(redis_url=redis_server.url, key_prefix=prefix)
+def config(backend: tuple[str, str], prefix: str) -> Config:
+    url, mode = backend
+    return Config(redis_url=url, redis_mode=mode, key_prefix=prefix)
 
 
 @pytest.fixture
-def raw(redis_server: RedisServer) -> Iterator[redis.Redis]:
+def raw(backend: tuple[str, str]) -> Iterator[Any]:
     """Direct Redis access, to check what the service did (or did not) store."""
-    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    url, mode = backend
+    client: Any = (
+        RedisCluster.from_url(url, decode_responses=True)
+        if mode == "cluster"
+        else redis.Redis.from_url(url, decode_responses=True)
+    )
     yield client
     client.close()
 

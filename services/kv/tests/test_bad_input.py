@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,11 +13,9 @@ from tools.testkit.kvapi import Api, stored
 
 
 @pytest.fixture
-def small_api(make_api: Any, config: Config, prefix: str) -> Api:
+def small_api(make_api: Any, config: Config) -> Api:
     """Limits small enough to test both sides of them: 8-byte keys, 16-byte values."""
-    api: Api = make_api(
-        Config(redis_url=config.redis_url, key_prefix=prefix, max_key_bytes=8, max_value_bytes=16)
-    )
+    api: Api = make_api(replace(config, max_key_bytes=8, max_value_bytes=16))
     return api
 
 

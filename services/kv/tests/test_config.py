@@ -53,6 +53,10 @@ def test_environment_overrides_defaults() -> None:
         ("KV_KEY_PREFIX", "x" * 200),
         ("KV_LOG_LEVEL", "chatty"),
         ("KV_AUTH_READS", "maybe"),
+        ("KV_REDIS_TLS_CHECK_HOSTNAME", "sometimes"),
+        ("KV_SHUTDOWN_DRAIN_S", "-1"),
+        ("KV_SHUTDOWN_DRAIN_S", "3600"),
+        ("GCE_METADATA_HOST", "http://evil/"),
     ],
 )
 def test_invalid_value_is_rejected_naming_the_variable(name: str, value: str) -> None:
@@ -73,6 +77,10 @@ def test_every_problem_is_reported_at_once() -> None:
         ({"KV_REDIS_AUTH": "password"}, "KV_REDIS_PASSWORD_FILE"),
         ({"KV_REDIS_TLS_CA_FILE": "/ca.pem"}, "rediss://"),
         ({"KV_MAX_BODY_BYTES": "10"}, "KV_MAX_BODY_BYTES"),
+        (
+            {"KV_WRITE_MIN_REPLICAS": "1", "KV_WRITE_REPLICA_TIMEOUT_MS": "1000"},
+            "KV_WRITE_REPLICA_TIMEOUT_MS",
+        ),
     ],
 )
 def test_settings_that_need_each_other_are_checked_together(
@@ -82,7 +90,25 @@ def test_settings_that_need_each_other_are_checked_together(
         Config.from_env(env)
 
 
-def test_gunicorn_refuses_to_start_with_bad_configuration() -> None:
+def test_resilience_settings_have_safe_defaults() -> None:
+    config = Config.from_env({})
+    assert config.redis_tls_check_hostname is True
+    assert 0 < config.shutdown_drain_s <= 2, "short in dev; production values set more"
+    assert config.auth_tokens_file is None, "auth is off unless a tokens file is mounted"
+    assert config.metadata_host == "metadata.google.internal"
+    assert (
+        Config.from_env({"KV_REDIS_TLS_CHECK_HOSTNAME": "false"}).redis_tls_check_hostname is False
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"KV_MAX_KEY_BYTES": "-1"}, "KV_MAX_KEY_BYTES"),
+        ({"KV_REDIS_MAX_CONNECTIONS": "2", "GUNICORN_THREADS": "4"}, "KV_REDIS_MAX_CONNECTIONS"),
+    ],
+)
+def test_gunicorn_refuses_to_start_with_bad_configuration(env: dict[str, str], named: str) -> None:
     result = subprocess.run(
         [
             sys.executable,
@@ -94,10 +120,10 @@ def test_gunicorn_refuses_to_start_with_bad_configuration() -> None:
             "kv.wsgi:app",
         ],
         cwd=SERVICE_DIR,
-        env={"PATH": "/usr/bin:/bin", "KV_MAX_KEY_BYTES": "-1"},
+        env={"PATH": "/usr/bin:/bin", **env},
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode != 0
-    assert "KV_MAX_KEY_BYTES" in result.stdout + result.stderr
+    assert named in result.stdout + result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -91,7 +92,7 @@ def test_prefix_with_glob_characters_matches_only_itself(
     assert lookalike != prefix
     raw.set(lookalike + "other", "not ours")
     try:
-        api = make_api(Config(redis_url=config.redis_url, key_prefix=prefix))
+        api = make_api(replace(config, key_prefix=prefix))
         api.post("/write", json={"key": "mine", "value": "v"})
         assert api.get("/list").json == {"mine": "v"}
     finally:
@@ -101,7 +102,7 @@ def test_prefix_with_glob_characters_matches_only_itself(
 def test_two_prefixes_share_one_redis_without_seeing_each_other(
     make_api: Any, config: Config, raw: redis.Redis, prefix: str
 ) -> None:
-    other = make_api(Config(redis_url=config.redis_url, key_prefix=prefix + "other:"))
+    other = make_api(replace(config, key_prefix=prefix + "other:"))
     mine = make_api(config)
     mine.post("/write", json={"key": "a", "value": "1"})
     other.post("/write", json={"key": "a", "value": "2"})

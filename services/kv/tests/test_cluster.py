@@ -1,0 +1,160 @@
+"""Cluster-only behaviour, on a cluster of its own (these tests move slots and
+stop shards): MOVED refreshes the slot map, ASK is followed during a slot
+migration, /list reaches every primary, and a cluster that is down answers
+503 within a bounded time and recovers by itself."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kv import Config
+from kv.store import RedisStore
+from redis.crc import key_slot
+
+from tools.testkit.cluster import RedisClusterProcesses, command
+from tools.testkit.kvapi import Api
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterProcesses]:
+    cluster = RedisClusterProcesses(tmp_path_factory.mktemp("own-cluster")).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def cluster_api(make_api: Any, cluster: RedisClusterProcesses, prefix: str) -> Api:
+    api: Api = make_api(
+        Config(
+            redis_url=cluster.url,
+            redis_mode="cluster",
+            key_prefix=prefix,
+            redis_connect_timeout_s=0.3,
+            redis_command_timeout_s=0.5,
+        )
+    )
+    return api
+
+
+def owner(cluster: RedisClusterProcesses, slot: int) -> int:
+    with cluster.client() as client:
+        return int(client.nodes_manager.get_node_from_slot(slot).port)
+
+
+def other_primary(cluster: RedisClusterProcesses, port: int) -> int:
+    return next(p for p in cluster.primary_ports() if p != port)
+
+
+def test_redis_py_never_retries_on_its_own(cluster: RedisClusterProcesses, config: Config) -> None:
+    # Retries live in RedisStore._call alone: redis-py's command-level and
+    # connection-level retries would nest inside it and multiply the worst case.
+    for url, mode in [(cluster.url, "cluster"), (config.redis_url, config.redis_mode)]:
+        store = RedisStore(Config(redis_url=url, redis_mode=mode))
+        store.ping()
+        clients = [store.redis]
+        if mode == "cluster":
+            assert store.redis.retry.get_retries() == 0
+            clients = [node.redis_connection for node in store.redis.get_nodes()]
+        for client in clients:
+            assert client.get_retry().get_retries() == 0
+        store.close()
+
+
+def test_write_after_a_slot_moved_follows_moved_and_refreshes_the_map(
+    cluster: RedisClusterProcesses, cluster_api: Api, prefix: str
+) -> None:
+    assert cluster_api.post("/write", json={"key": "moving", "value": "1"}).status_code == 201
+    slot = key_slot((prefix + "moving").encode())
+    source = owner(cluster, slot)
+    target = other_primary(cluster, source)
+    # The slot changes hands behind the service's back: its slot map is stale.
+    cluster.begin_slot_migration(slot, source, target)
+    cluster.finish_slot_migration(slot, source, target)
+
+    assert cluster_api.post("/write", json={"key": "moving", "value": "2"}).status_code == 201
+    assert cluster_api.post("/write", json={"key": "moving", "value": "3"}).status_code == 201
+    assert command(target, "GET", prefix + "moving") == "3"
+    assert cluster_api.get("/list").json == {"moving": "3"}
+    assert cluster_api.delete("/delete?key=moving").status_code == 200
+
+
+def test_write_during_a_slot_migration_follows_ask(
+    cluster: RedisClusterProcesses, cluster_api: Api, prefix: str
+) -> None:
+    slot = key_slot((prefix + "new-key").encode())
+    source = owner(cluster, slot)
+    target = other_primary(cluster, source)
+    cluster.begin_slot_migration(slot, source, target)
+    try:
+        # The source does not hold the key, so it answers ASK: the write must
+        # land on the importing node, under ASKING.
+        response = cluster_api.post("/write", json={"key": "new-key", "value": "asked"})
+        assert response.status_code == 201
+        assert command(target, "GET", prefix + "new-key", asking=True) == "asked"
+        assert command(source, "CLUSTER", "COUNTKEYSINSLOT", str(slot)) == 0
+    finally:
+        cluster.finish_slot_migration(slot, source, target)
+    assert cluster_api.get("/list").json == {"new-key": "asked"}
+
+
+def test_list_reads_every_primary(
+    cluster: RedisClusterProcesses, cluster_api: Api, prefix: str
+) -> None:
+    pairs = {f"k{i}": f"v{i}" for i in range(60)}
+    for key, value in pairs.items():
+        assert cluster_api.post("/write", json={"key": key, "value": value}).status_code == 201
+    holders = {owner(cluster, key_slot((prefix + key).encode())) for key in pairs}
+    assert holders == set(cluster.primary_ports()), "the keys should span every shard"
+    assert cluster_api.get("/list").json == pairs
+    paged: dict[str, str] = {}
+    cursor: str | None = "0"
+    while cursor:
+        response = cluster_api.get("/list", query_string={"limit": 7, "cursor": cursor})
+        paged.update(response.json)
+        cursor = response.headers.get("X-Next-Cursor")
+    assert paged == pairs
+
+
+def test_cluster_down_gives_bounded_503_and_recovers(
+    cluster: RedisClusterProcesses, cluster_api: Api
+) -> None:
+    assert cluster_api.post("/write", json={"key": "before", "value": "v"}).status_code == 201
+    # A whole shard (primary and replica) is lost: the cluster stops serving
+    # (cluster-require-full-coverage), every node answers CLUSTERDOWN.
+    primary = other_primary(cluster, cluster.nodes[0].port)
+    replica = cluster.replica_port_of(primary)
+    cluster.kill(replica)
+    cluster.kill(primary)
+    survivor = cluster.nodes[0].port
+    deadline = time.monotonic() + 15
+    while "cluster_state:fail" not in str(command(survivor, "CLUSTER", "INFO")):
+        assert time.monotonic() < deadline, "the cluster never noticed the lost shard"
+        time.sleep(0.1)
+
+    for method, path, kwargs in [
+        ("POST", "/write", {"json": {"key": "during", "value": "v"}}),
+        ("GET", "/", {}),
+        ("GET", "/readyz", {}),
+        ("GET", "/list", {}),
+        ("DELETE", "/delete?key=before", {}),
+    ]:
+        started = time.monotonic()
+        response = cluster_api.request(method, path, **kwargs)
+        assert response.status_code == 503, (method, path, response.get_data())
+        assert response.json["error"]["code"] == "redis_unavailable"
+        # Three attempts of (connect 0.3 s + command 0.5 s) plus backoff, and
+        # redis-py's 0.25 s pause after CLUSTERDOWN: never a hung worker.
+        assert time.monotonic() - started < 5.0, (method, path)
+    assert cluster_api.get("/healthz").status_code == 200
+
+    cluster.restart(primary)
+    cluster.restart(replica)
+    cluster.wait_until_healthy(20)
+    deadline = time.monotonic() + 10
+    while cluster_api.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, "no automatic recovery"
+        time.sleep(0.1)
+    assert cluster_api.post("/write", json={"key": "after", "value": "v"}).status_code == 201
