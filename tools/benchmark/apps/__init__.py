@@ -1,0 +1,1 @@
+"""The two reference servers the benchmark measures the service against."""
