@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from importlib import resources
 
@@ -27,6 +28,10 @@ from kv.errors import (
 from kv.store import InvalidCursor, Pairs, RedisStore, Store, page
 
 NEXT_CURSOR_HEADER = "X-Next-Cursor"
+# Fixed answers, encoded once.
+REACHABLE = b'{"status":"ok","redis":"reachable"}\n'
+ALIVE = b'{"status":"alive"}\n'
+READY = b'{"status":"ready"}\n'
 _STREAM_CHUNK = 64 * 1024
 
 
@@ -69,11 +74,20 @@ def create_app(
         metrics.redis_errors.labels(g.get("operation", "unknown")).inc()
         return render(error)
 
+    # GET / answers from a successful Redis check at most KV_STATUS_CACHE_S
+    # old (per worker): a flood of GET / cannot become a flood of PINGs on
+    # every shard, and a failure is never cached, so recovery shows at once.
+    last_reachable = [float("-inf")]
+
     @app.get("/")
     def index() -> Response:
-        validation.only_parameters(request.args, ())
-        store_call("ping").ping()
-        return jsonify({"status": "ok", "redis": "reachable"})
+        if request.args:
+            validation.only_parameters(request.args, ())
+        now = time.monotonic()
+        if now - last_reachable[0] >= config.status_cache_s:
+            store_call("ping").ping()
+            last_reachable[0] = now
+        return json_response(REACHABLE)
 
     @app.post("/write")
     def write() -> tuple[Response, int]:
@@ -122,14 +136,14 @@ def create_app(
 
     @app.get("/healthz")
     def healthz() -> Response:
-        return jsonify({"status": "alive"})
+        return json_response(ALIVE)
 
     @app.get("/readyz")
     def readyz() -> Response:
         if draining():
             raise ShuttingDown("this instance is shutting down; use another")
         store_call("ping").ping()
-        return jsonify({"status": "ready"})
+        return json_response(READY)
 
     @app.get("/metrics")
     def metrics_endpoint() -> Response:
@@ -140,6 +154,10 @@ def create_app(
         return Response(openapi, mimetype="application/yaml")
 
     return app
+
+
+def json_response(body: bytes, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="application/json")
 
 
 def _stream_all(store: Store, batch: int) -> Response:

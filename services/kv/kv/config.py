@@ -50,6 +50,7 @@ class Config:
     gcp_project: str | None = None
     metadata_host: str = "metadata.google.internal"
     shutdown_drain_s: float = 1.0
+    status_cache_s: float = 1.0
 
     @property
     def body_limit(self) -> int:
@@ -89,6 +90,7 @@ class Config:
             gcp_project=r.optional_text("KV_GCP_PROJECT"),
             metadata_host=r.text("GCE_METADATA_HOST", cls.metadata_host, check=_host),
             shutdown_drain_s=r.number("KV_SHUTDOWN_DRAIN_S", cls.shutdown_drain_s, float, 0, 300),
+            status_cache_s=r.number("KV_STATUS_CACHE_S", cls.status_cache_s, float, 0, 60),
         )  # fmt: skip
         r.raise_errors()
         config.check()

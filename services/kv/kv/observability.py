@@ -12,9 +12,9 @@ import json
 import logging
 import os
 import re
+import secrets
 import sys
 import time
-import uuid
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -33,6 +33,8 @@ _CLOUD_TRACE = re.compile(r"^([0-9a-f]{32})(?:/(\d+))?")
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 
 _LEVELS = {"WARNING": "WARNING", "CRITICAL": "CRITICAL"}
+# Label values are bounded: any other method (clients may send anything) is "OTHER".
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
 
 class JsonFormatter(logging.Formatter):
@@ -95,6 +97,22 @@ class Metrics:
             registry=self.registry,
         )
 
+        # Children by label values: labels() takes a lock and builds a key on
+        # every call; the label sets are few and fixed, so resolve each once.
+        self._request_children: dict[tuple[str, str, int], Any] = {}
+        self._latency_children: dict[tuple[str, str], Any] = {}
+
+    def observe(self, route: str, method: str, status: int, elapsed: float) -> None:
+        requests = self._request_children.get((route, method, status))
+        if requests is None:
+            requests = self.requests.labels(route, method, str(status))
+            self._request_children[(route, method, status)] = requests
+        requests.inc()
+        latency = self._latency_children.get((route, method))
+        if latency is None:
+            latency = self._latency_children[(route, method)] = self.latency.labels(route, method)
+        latency.observe(elapsed)
+
     def exposition(self) -> Response:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
@@ -106,7 +124,7 @@ class Metrics:
 
 def _request_id() -> str:
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    return incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(16)
 
 
 def _trace(project: str | None) -> dict[str, Any]:
@@ -125,9 +143,22 @@ def _trace(project: str | None) -> dict[str, Any]:
     return fields
 
 
+def _utc_timestamp(now: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+
+
+def _write_line(line: str) -> None:
+    """One whole line to stderr in a single write, so lines from threads and
+    workers never interleave (the access log bypasses the logging module,
+    which cost a third of the per-request overhead)."""
+    data = line.encode("utf-8", "replace")
+    while data:
+        data = data[os.write(2, data) :]
+
+
 def install(app: Flask, metrics: Metrics, project: str | None) -> None:
     """Request IDs in and out, one access log line and metrics per request."""
-    access = logging.getLogger("kv.access")
+    access_enabled = logging.getLogger("kv.access").isEnabledFor(logging.INFO)
 
     @app.before_request
     def _start() -> None:
@@ -137,34 +168,32 @@ def install(app: Flask, metrics: Metrics, project: str | None) -> None:
     @app.after_request
     def _finish(response: Response) -> Response:
         elapsed = time.perf_counter() - g.get("start", time.perf_counter())
-        route = request.url_rule.rule if request.url_rule else "unmatched"
+        rule = request.url_rule
+        route = rule.rule if rule is not None else "unmatched"
+        method = request.method if request.method in KNOWN_METHODS else "OTHER"
         status = response.status_code
-        response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-        metrics.requests.labels(route, request.method, str(status)).inc()
-        metrics.latency.labels(route, request.method).observe(elapsed)
-        if access.isEnabledFor(logging.INFO):
-            severity = logging.ERROR if status >= 500 else logging.INFO
-            access.log(
-                severity,
-                "%s %s %s",
-                request.method,
-                route,
-                status,
-                extra={
-                    "fields": {
-                        "request_id": g.get("request_id"),
-                        "route": route,
-                        "duration_ms": round(elapsed * 1000, 3),
-                        "httpRequest": {
-                            "requestMethod": request.method,
-                            "requestUrl": request.path,
-                            "status": status,
-                            "latency": f"{elapsed:.6f}s",
-                            "userAgent": request.user_agent.string,
-                            "remoteIp": request.remote_addr,
-                        },
-                        **_trace(project),
-                    }
+        request_id = g.get("request_id", "")
+        response.headers[REQUEST_ID_HEADER] = request_id
+        metrics.observe(route, method, status, elapsed)
+        if access_enabled or status >= 500:
+            entry: dict[str, Any] = {
+                "severity": "ERROR" if status >= 500 else "INFO",
+                "message": f"{method} {route} {status}",
+                "logger": "kv.access",
+                "time": _utc_timestamp(time.time()),
+                "request_id": request_id,
+                "route": route,
+                "duration_ms": round(elapsed * 1000, 3),
+                "httpRequest": {
+                    "requestMethod": method,
+                    "requestUrl": request.path,
+                    "status": status,
+                    "latency": f"{elapsed:.6f}s",
+                    "userAgent": request.headers.get("User-Agent", ""),
+                    "remoteIp": request.remote_addr,
                 },
-            )
+            }
+            if "traceparent" in request.headers or "X-Cloud-Trace-Context" in request.headers:
+                entry.update(_trace(project))
+            _write_line(json.dumps(entry, ensure_ascii=False) + "\n")
         return response

@@ -203,6 +203,10 @@ class RedisStore:
         prefixed = [(self.prefix + key, value) for key, value in pairs]
         if self.cluster:
             self._call("write", lambda: self._write_cluster(prefixed))
+        elif len(prefixed) == 1 and not self.config.write_min_replicas:
+            # The common case in one command, without a pipeline's overhead.
+            key, value = prefixed[0]
+            self._call("write", lambda: self.redis.set(key, value))
         else:
             self._call("write", lambda: self._raise_first(self._write_on(self.redis, prefixed)))
 

@@ -39,6 +39,9 @@ def serve(tmp_path: Path, **env: str) -> Gunicorn:
         "KV_SHUTDOWN_DRAIN_S": "0",
         "KV_LOG_LEVEL": "WARNING",
         "GUNICORN_WORKERS": "2",
+        # Every call must reach Redis here, GET / included (it otherwise
+        # answers from a success up to KV_STATUS_CACHE_S old).
+        "KV_STATUS_CACHE_S": "0",
         **env,
     }
     return Gunicorn(settings, tmp_path / "server.log").start()

@@ -84,3 +84,21 @@ def test_redis_failures_are_counted_in_metrics(make_api: Any, own_redis: RedisSe
     metrics = api.get("/metrics").get_data(as_text=True)
     assert 'kv_redis_errors_total{operation="ping"} 1.0' in metrics
     assert 'kv_http_requests_total{method="GET",route="/readyz",status="503"} 1.0' in metrics
+
+
+def test_index_answers_from_a_recent_success_but_readiness_never_does(
+    make_api: Any, own_redis: RedisServer
+) -> None:
+    api: Api = make_api(Config(redis_url=own_redis.url, key_prefix="down:", status_cache_s=60))
+    assert api.get("/").status_code == 200
+    own_redis.stop()
+    assert api.get("/").status_code == 200  # the success of a moment ago
+    assert_unavailable(api.get("/readyz"))  # the load balancer's view is always live
+
+
+def test_index_never_caches_a_failure(make_api: Any, own_redis: RedisServer) -> None:
+    api: Api = make_api(Config(redis_url=own_redis.url, key_prefix="down:", status_cache_s=60))
+    own_redis.stop()
+    assert_unavailable(api.get("/"))
+    own_redis.start()
+    assert api.get("/").status_code == 200  # recovery shows at once
