@@ -142,7 +142,7 @@ def create_app(
     def readyz() -> Response:
         if draining():
             raise ShuttingDown("this instance is shutting down; use another")
-        store_call("ping").ping()
+        store_call("ping").ready()
         return json_response(READY)
 
     @app.get("/metrics")

@@ -62,6 +62,10 @@ class Store(Protocol):
 
     def ping(self) -> None: ...
 
+    def ready(self) -> None:
+        """ping, plus whatever else must hold before this instance takes traffic."""
+        ...
+
     def put(self, key: str, value: str) -> None: ...
 
     def put_many(self, pairs: Sequence[tuple[str, str]]) -> None: ...
@@ -195,6 +199,29 @@ class RedisStore:
             self._call("ping", lambda: self.redis.ping(target_nodes=RedisCluster.PRIMARIES))
         else:
             self._call("ping", lambda: self.redis.ping())
+
+    def ready(self) -> None:
+        """PING every primary and, when writes wait for replicas, prove that
+        this Redis allows WAIT: one that refuses it (NOPERM) would fail every
+        write, so the instance must not take traffic (a rollout stalls instead)."""
+        self.ping()
+        if self.config.write_min_replicas:
+            self._call("ping", self._probe_wait)
+
+    def _probe_wait(self) -> None:
+        clients = (
+            [self.redis.get_redis_connection(node) for node in self.redis.get_primaries()]
+            if self.cluster
+            else [self.redis]
+        )
+        for client in clients:
+            try:
+                client.execute_command("WAIT", 0, 0)  # returns at once; needs only the permission
+            except redis.exceptions.NoPermissionError as error:
+                raise WriteNotDurable(
+                    "this Redis refuses WAIT, which KV_WRITE_MIN_REPLICAS="
+                    f"{self.config.write_min_replicas} needs: no write could be acknowledged"
+                ) from error
 
     def put(self, key: str, value: str) -> None:
         self.put_many([(key, value)])

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from kv import Config
 
 from tools.testkit.kvapi import Api
@@ -102,3 +103,20 @@ def test_index_never_caches_a_failure(make_api: Any, own_redis: RedisServer) -> 
     assert_unavailable(api.get("/"))
     own_redis.start()
     assert api.get("/").status_code == 200  # recovery shows at once
+
+
+def test_readiness_fails_when_redis_refuses_the_wait_that_writes_need(
+    make_api: Any, own_redis: RedisServer
+) -> None:
+    client = redis.Redis.from_url(own_redis.url)
+    client.execute_command(  # type: ignore[no-untyped-call]
+        "ACL", "SETUSER", "default", "on", "nopass", "~*", "&*", "+@all", "-wait"
+    )
+    client.close()
+    durable: Api = make_api(Config(redis_url=own_redis.url, key_prefix="d:", write_min_replicas=1))
+    response = durable.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "write_not_durable"
+    assert "WAIT" in response.json["error"]["message"]
+    relaxed: Api = make_api(Config(redis_url=own_redis.url, key_prefix="d:"))
+    assert relaxed.get("/readyz").status_code == 200  # without N >= 1, WAIT is not needed
