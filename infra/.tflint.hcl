@@ -1,6 +1,7 @@
 # tflint for every module and root under infra/ (infra/tests/test_infra_lint.py
-# runs it per directory). The google ruleset checks values the provider only
-# rejects at apply time (machine types, enum fields, ...).
+# runs it per directory, without the google plugin). The google ruleset checks
+# values the provider only rejects at apply time (machine types, enum fields,
+# ...); it runs in CI, where `tflint --init` can fetch it.
 
 config {
   # Lint the root together with the local modules it calls, with tfvars.
@@ -17,9 +18,9 @@ rule "terraform_standard_module_structure" {
   enabled = false
 }
 
-# Built from the Go module proxy by tools/setup.d/20-infra.sh at this version
-# (TFLINT_RULESET_GOOGLE_VERSION in tools/versions.env); with network access,
-# `tflint --init` fetches the same release instead.
+# Fetched by `tflint --init` (TFLINT_RULESET_GOOGLE_VERSION in
+# tools/versions.env); the Go module proxy refuses every version of it, so
+# machines without GitHub lint with the Terraform rules only (infra/README.md).
 plugin "google" {
   enabled = true
   version = "0.28.0"

@@ -1,9 +1,6 @@
 """Terraform itself on every module and root: formatting, validation against
-the real google provider's schema, and the native `terraform test` suites
-(mock provider; no project or credentials).
-
-Tests that need the provider built from the Go module proxy carry the
-`google_provider` marker (registered in infra/tests/conftest.py)."""
+the google provider's 7.x schema (served by the stand-in provider), and the
+native `terraform test` suites (mock provider; no project or credentials)."""
 
 from __future__ import annotations
 
@@ -20,7 +17,6 @@ def test_terraform_files_are_formatted(tmp_path: Path) -> None:
     assert result.returncode == 0, "run `terraform fmt -recursive infra`\n" + output_of(result)
 
 
-@pytest.mark.google_provider
 @pytest.mark.parametrize("configuration", CONFIGURATIONS, ids=config_id)
 def test_configuration_is_valid_against_the_provider_schema(
     configuration: Path, tmp_path: Path
@@ -35,7 +31,6 @@ def test_configuration_is_valid_against_the_provider_schema(
     assert "Success!" in validated.stdout
 
 
-@pytest.mark.google_provider
 @pytest.mark.parametrize("configuration", CONFIGURATIONS, ids=config_id)
 def test_terraform_test_suite_passes(configuration: Path, tmp_path: Path) -> None:
     tf = terraform(tmp_path, with_provider=True)

@@ -1,9 +1,10 @@
 """How the infra tests find and run Terraform, the google provider and tflint.
 
 Terraform never talks to the registry here: a CLI config written to a temporary
-directory points `hashicorp/google` at the provider built from the Go module
-proxy (dev_overrides). Terraform then ignores the committed lock file for that
-provider, whose registry checksums a local build could never match, and the
+directory points `hashicorp/google` at the schema stand-in provider that
+tools/setup.d/20-infra.sh builds (dev_overrides). Terraform then ignores the
+committed lock file for that provider, whose registry checksums a local build
+could never match, and the
 working data (.terraform) goes to a temporary TF_DATA_DIR, so tests leave the
 tree untouched and can run in parallel.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.testkit.tooling import REPO_ROOT, read_versions, require_tool
+from tools.testkit.tooling import REPO_ROOT, require_tool
 
 INFRA = REPO_ROOT / "infra"
 MODULES = sorted(p for p in (INFRA / "modules").iterdir() if (p / "versions.tf").is_file())
@@ -26,6 +27,7 @@ ROOTS = sorted(p for p in (INFRA / "envs").iterdir() if (p / "versions.tf").is_f
 CONFIGURATIONS = MODULES + ROOTS
 
 SETUP_HINT = "run tools/test (tools/setup.d/20-infra.sh builds it once per version)"
+SCHEMA_FILE = "schema.json"
 
 
 def config_id(path: Path) -> str:
@@ -33,46 +35,20 @@ def config_id(path: Path) -> str:
     return path.relative_to(INFRA).as_posix()
 
 
-def _cache() -> Path:
-    configured = os.environ.get("KV_CACHE")
-    if configured:
-        return Path(configured)
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "kv-platform"
-
-
 def google_provider_dir() -> Path:
-    """Directory holding terraform-provider-google at the pinned version."""
-    version = read_versions()["GOOGLE_PROVIDER_VERSION"]
+    """Directory holding terraform-provider-google and the schema it serves.
+
+    tools/setup.d/20-infra.sh builds the schema stand-in there and exports
+    KV_GOOGLE_PROVIDER_DIR; a machine that can fetch the real provider may
+    point it at a directory holding that binary instead.
+    """
     configured = os.environ.get("KV_GOOGLE_PROVIDER_DIR")
-    directory = (
-        Path(configured) if configured else _cache() / "terraform-providers" / f"google-{version}"
-    )
+    if not configured:
+        pytest.fail(f"KV_GOOGLE_PROVIDER_DIR is not set: {SETUP_HINT}", pytrace=False)
+    directory = Path(configured)
     if not (directory / "terraform-provider-google").is_file():
-        pytest.fail(
-            f"terraform-provider-google {version} is not built at {directory}: {SETUP_HINT}. "
-            "It comes from the Go module proxy as "
-            f"github.com/hashicorp/terraform-provider-google@{read_versions()['GOOGLE_PROVIDER_GO_VERSION']}",
-            pytrace=False,
-        )
+        pytest.fail(f"no terraform-provider-google in {directory}: {SETUP_HINT}", pytrace=False)
     return directory
-
-
-def tflint_google_plugin() -> Path:
-    """The tflint-ruleset-google binary at the pinned version."""
-    version = read_versions()["TFLINT_RULESET_GOOGLE_VERSION"]
-    configured = os.environ.get("KV_TFLINT_PLUGIN_DIR")
-    directory = (
-        Path(configured) if configured else _cache() / "tflint-plugins" / f"google-{version}"
-    )
-    plugin = directory / "tflint-ruleset-google"
-    if not plugin.is_file():
-        pytest.fail(
-            f"tflint-ruleset-google {version} is not built at {directory}: {SETUP_HINT}. It comes "
-            f"from the Go module proxy as github.com/terraform-linters/tflint-ruleset-google@{version}",
-            pytrace=False,
-        )
-    return plugin
 
 
 @dataclass(frozen=True)
@@ -97,7 +73,7 @@ class Terraform:
 def terraform(tmp_path: Path, *, with_provider: bool) -> Terraform:
     """terraform with its data dir and CLI config under tmp_path.
 
-    with_provider: point hashicorp/google at the locally built provider (fails
+    with_provider: point hashicorp/google at the local provider (fails
     the test with the install hint when it is missing).
     """
     binary = require_tool("terraform")

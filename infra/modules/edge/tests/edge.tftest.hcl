@@ -62,7 +62,7 @@ run "cloud_armor_blocks_owasp_attacks_and_abusive_clients" {
   assert {
     condition = anytrue([
       for r in google_compute_security_policy.this.rule :
-      try(r.match[0].expr[0].expression, "") == "evaluatePreconfiguredWaf('cve-canary')" && !r.preview
+      try(r.match[0].expr[0].expression, "") == "evaluatePreconfiguredWaf('cve-canary')" && r.preview == false
     ])
     error_message = "cve-canary (Log4Shell and similar) must be enforced, never only previewed."
   }
