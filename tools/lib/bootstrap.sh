@@ -125,6 +125,19 @@ kv_npm_tool() {
   export PATH="$dir/node_modules/.bin:$PATH"
 }
 
+# checkov (PyPI) in its own virtualenv, keyed by its lock; only the command
+# goes on PATH, so the venv's python never shadows .venv's. Used by the
+# infra and deploy tests alike.
+kv_checkov() {
+  local lock="$KV_ROOT/tools/checkov/requirements.lock" key
+  key="checkov-$(sha256sum "$lock" | cut -c1-12)"
+  kv_python_venv "$KV_CACHE/venvs/$key" >/dev/null
+  kv_pip_sync "$KV_CACHE/venvs/$key" "$lock"
+  mkdir -p "$KV_CACHE/bin/$key"
+  ln -sfn "$KV_CACHE/venvs/$key/bin/checkov" "$KV_CACHE/bin/$key/checkov"
+  export PATH="$KV_CACHE/bin/$key:$PATH"
+}
+
 # Everything tools/dev needs.
 kv_setup_dev() {
   kv_venv

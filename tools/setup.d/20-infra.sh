@@ -64,20 +64,7 @@ _kv_infra_tflint() {
   kv_go_tool tflint github.com/terraform-linters/tflint "$TFLINT_VERSION"
 }
 
-# checkov in its own virtualenv (its dependency tree is large and would
-# conflict with the shared test lock).
-_kv_infra_checkov() {
-  local lock="$KV_ROOT/infra/requirements-checkov.lock" venv
-  venv="$KV_CACHE/venv/checkov-$(sha256sum "$lock" | cut -c1-12)"
-  kv_python_venv "$venv" >/dev/null
-  kv_pip_sync "$venv" "$lock"
-  # Only the command goes on PATH: the venv's python must not shadow .venv's.
-  local bin="$KV_CACHE/bin/checkov-${venv##*-}"
-  [ -x "$bin/checkov" ] || { mkdir -p "$bin" && ln -sf "$venv/bin/checkov" "$bin/checkov"; }
-  export PATH="$bin:$PATH"
-}
-
 _kv_infra_terraform
 _kv_infra_google_provider
 _kv_infra_tflint
-_kv_infra_checkov
+kv_checkov # shared with deploy/ (tools/lib/bootstrap.sh)
