@@ -128,12 +128,10 @@ def test_values_schema_refuses_unknown_keys_and_uses_only_local_refs(render: Ren
     assert all(ref.startswith("#/") for ref in refs), refs
 
 
-def test_capacity_numbers_in_the_chart_defaults_and_prod_values_agree() -> None:
-    # One capacity plan (tools/bench): prod repeats it so it is easy to find,
-    # and this keeps the two copies from drifting apart.
-    defaults = yaml.safe_load((CHART / "values.yaml").read_text())
+def test_prod_takes_its_capacity_from_the_chart_defaults() -> None:
+    # One copy of the capacity plan (tools/benchmark/CAPACITY.md): the chart's
+    # defaults. An environment that repeated it could drift from the plan.
     prod = yaml.safe_load((PROD / "values.yaml").read_text())
-    assert prod["resources"] == defaults["resources"]
-    assert prod["gunicorn"].items() <= defaults["gunicorn"].items()
-    for key in ("minReplicas", "maxReplicas", "targetCPUUtilizationPercentage"):
-        assert prod["autoscaling"][key] == defaults["autoscaling"][key], key
+    for key in ("resources", "gunicorn", "autoscaling"):
+        assert key not in prod, f"{key} belongs in the chart defaults, not prod values"
+

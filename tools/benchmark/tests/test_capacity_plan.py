@@ -90,10 +90,8 @@ def test_plan_assumes_no_more_throughput_than_the_committed_report_measured() ->
 def test_prod_chart_values_are_the_plans() -> None:
     values = prod_values()
     assert cores(values["resources"]["requests"]["cpu"]) == INPUTS.cpu_request
-    assert values["gunicorn"] == {
-        "workers": INPUTS.gunicorn_workers,
-        "threads": INPUTS.gunicorn_threads,
-    }
+    assert values["gunicorn"]["workers"] == INPUTS.gunicorn_workers
+    assert values["gunicorn"]["threads"] == INPUTS.gunicorn_threads
     assert values["autoscaling"]["minReplicas"] == PLAN.hpa_min_replicas
     assert values["autoscaling"]["maxReplicas"] == PLAN.hpa_max_replicas
     assert values["autoscaling"]["targetCPUUtilizationPercentage"] == PLAN.hpa_target_cpu_percent
