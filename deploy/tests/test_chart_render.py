@@ -134,4 +134,3 @@ def test_prod_takes_its_capacity_from_the_chart_defaults() -> None:
     prod = yaml.safe_load((PROD / "values.yaml").read_text())
     for key in ("resources", "gunicorn", "autoscaling"):
         assert key not in prod, f"{key} belongs in the chart defaults, not prod values"
-

