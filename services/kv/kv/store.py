@@ -381,7 +381,8 @@ def page(store: Store, cursor: str, limit: int) -> tuple[Pairs, str]:
 
 
 def _parse_cursor(cursor: str) -> int:
-    if not cursor.isdigit() or len(cursor) > 20:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 20:
         raise InvalidCursor(cursor)
     return int(cursor)
 
@@ -390,6 +391,6 @@ def _parse_cluster_cursor(cursor: str) -> tuple[int, int]:
     if cursor == "0":
         return 0, 0
     index, dot, node_cursor = cursor.partition(".")
-    if not dot or not index.isdigit() or len(index) > 4:
+    if not dot or not (index.isascii() and index.isdigit()) or len(index) > 4:
         raise InvalidCursor(cursor)
     return int(index), _parse_cursor(node_cursor)

@@ -148,6 +148,10 @@ def test_write_with_query_parameters_and_a_body_is_400(
         "limit=99999999",
         "cursor=abc",
         "cursor=-1",
+        "cursor=%C2%B2",  # a superscript two: a digit to str.isdigit(), not to int()
+        "cursor=%D9%A1%D9%A2",  # Arabic-Indic digits: int() reads them, we never hand them out
+        "cursor=1.%C2%B2",
+        "cursor=%C2%B2.0",
         "cursor=1&cursor=2",
         "page=2",
     ],

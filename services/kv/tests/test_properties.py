@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import redis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from kv import Config
 
@@ -118,3 +118,44 @@ def test_anything_over_a_limit_is_refused_and_stores_nothing(
     assert api.post("/write", json={"key": key, "value": long_value}).status_code == 413
     assert api.delete("/delete", query_string={"key": long_key}).status_code == 400
     assert stored(raw, prefix) == {}
+
+
+# Query strings are as untrusted as bodies: any text in any parameter gets an
+# answer from the document (the Api client fails on a 500 or a shape it does
+# not allow), and nothing is written or deleted by a refused call.
+any_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=30)
+# Number-like text, where parsers disagree: "²" is a digit to str.isdigit()
+# but not to int(); "١٢" is a number to int() but not a cursor we hand out.
+numberish = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("0123456789.-+ _\u00b2\u00b3\u2460\u0661\u0662\u06f3"),
+        st.characters(categories=["Nd", "No", "Nl"]),
+    ),
+    min_size=1,
+    max_size=6,
+)
+untrusted = st.one_of(numberish, any_text)
+
+
+@PROPERTY_SETTINGS
+@given(cursor=untrusted, limit=st.one_of(st.none(), untrusted))
+@example(cursor="\u00b2", limit=None)  # once answered 500: int() refuses what isdigit() accepts
+def test_list_answers_any_cursor_and_limit_without_a_server_error(
+    make_api: Any, config: Config, cursor: str, limit: str | None
+) -> None:
+    api = limited(make_api, config)
+    query = {"cursor": cursor} if limit is None else {"cursor": cursor, "limit": limit}
+    assert api.get("/list", query_string=query).status_code in (200, 400)
+
+
+@PROPERTY_SETTINGS
+@given(count=untrusted, key=untrusted)
+def test_write_count_and_delete_key_answer_any_text_without_a_server_error(
+    make_api: Any, config: Config, raw: redis.Redis, prefix: str, count: str, key: str
+) -> None:
+    api = limited(make_api, config)
+    before = stored(raw, prefix)
+    response = api.post("/write", query_string={"count": count})
+    if response.status_code == 400:
+        assert stored(raw, prefix) == before
+    assert api.delete("/delete", query_string={"key": key}).status_code in (200, 400, 404)
