@@ -6,11 +6,13 @@ chart sizes pods without a second config file.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
 from typing import Any
 
+from gunicorn import util as _gunicorn_util  # type: ignore[import-untyped]
 from gunicorn.glogging import Logger as _GunicornLogger  # type: ignore[import-untyped]
 
 # Prometheus multiprocess mode: each worker writes its samples to files that
@@ -74,6 +76,36 @@ class _NoAccessLog(_GunicornLogger):  # type: ignore[misc]
 
 
 logger_class = _NoAccessLog
+
+# Requests gunicorn itself refuses before the app sees them (a request line
+# over limit_request_line, bad headers, malformed HTTP) get the service's one
+# JSON error shape too, instead of gunicorn's HTML page.
+_GUNICORN_ERROR_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    431: "headers_too_large",
+    501: "not_implemented",
+}
+
+
+def _json_write_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    body = json.dumps(
+        {
+            "error": {
+                "code": _GUNICORN_ERROR_CODES.get(status_int, "internal_error"),
+                "message": mesg,
+                "request_id": "",
+            }
+        }
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    _gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+_gunicorn_util.write_error = _json_write_error
 loglevel = os.environ.get("KV_LOG_LEVEL", "info").lower()
 logconfig_dict: dict[str, Any] = {
     "version": 1,

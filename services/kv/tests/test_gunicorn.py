@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,38 @@ def test_every_log_line_is_json(server: Gunicorn) -> None:
     assert lines
     for line in lines:
         assert "severity" in json.loads(line), line
+
+
+def _raw_exchange(server: Gunicorn, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Sends raw bytes and reads the whole answer (gunicorn closes after an error)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+        conn.sendall(request)
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code"),
+    [
+        pytest.param(b"GET /list?" + b"x" * 5000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request",
+                     id="request-line-too-long"),
+        pytest.param(b"GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + b"y" * 9000 + b"\r\n\r\n", 431,
+                     "headers_too_large", id="header-too-large"),
+        pytest.param(b"NOT HTTP AT ALL\r\n\r\n", 400, "bad_request", id="garbage"),
+    ],
+)  # fmt: skip
+def test_requests_gunicorn_refuses_still_get_the_json_error_shape(
+    server: Gunicorn, openapi: OpenApiDocument, request_bytes: bytes, status: int, code: str
+) -> None:
+    got, headers, body = _raw_exchange(server, request_bytes)
+    assert got == status
+    assert headers["Content-Type"] == "application/json"
+    error = json.loads(body)["error"]
+    assert error["code"] == code
+    assert error["message"]
+    openapi.check_response("GET", "/", got, headers, body)
