@@ -132,3 +132,34 @@ def test_kv_application_deploys_to_the_terraform_namespace(
     app = find(gitops_manifests, "Application", "kv")
     assert app["spec"]["destination"]["namespace"] == tfvars["k8s_namespace"]
     assert app["spec"]["source"]["helm"]["releaseName"] == tfvars["k8s_service_account"]
+
+
+def test_chart_default_image_repository_is_the_artifact_registry_repository(
+    tfvars: dict[str, str],
+) -> None:
+    defaults = yaml.safe_load((REPO_ROOT / "deploy" / "charts" / "kv" / "values.yaml").read_text())
+    assert defaults["image"]["repository"] == (
+        f"{tfvars['region']}-docker.pkg.dev/{tfvars['project_id']}/"
+        f"{tfvars['artifact_repository_id']}/{tfvars['image_name']}"
+    )
+
+
+def test_network_policy_admits_exactly_the_ranges_the_firewall_admits() -> None:
+    firewall = (REPO_ROOT / "infra" / "modules" / "network" / "firewall.tf").read_text()
+    block = re.search(r'"allow_lb_health_checks" \{(.*?)\n\}', firewall, re.DOTALL)
+    assert block, "allow_lb_health_checks not found in infra/modules/network/firewall.tf"
+    source_ranges = re.search(r"source_ranges = \[(.*?)\]", block[1], re.DOTALL)
+    assert source_ranges
+    firewall_cidrs = set(re.findall(r'"([0-9./]+)"', source_ranges[1]))
+    defaults = yaml.safe_load((REPO_ROOT / "deploy" / "charts" / "kv" / "values.yaml").read_text())
+    assert set(defaults["networkPolicy"]["loadBalancerCIDRs"]) == firewall_cidrs
+
+
+def test_redis_has_a_replica_to_spare_beyond_what_writes_wait_for() -> None:
+    # WAIT N with exactly N replicas turns the loss of one replica into failed
+    # writes on that shard until Memorystore replaces it.
+    tfvars_text = (INFRA_PROD / "terraform.tfvars").read_text()
+    replicas = re.search(r"^redis_replica_count\s*=\s*(\d+)", tfvars_text, re.MULTILINE)
+    assert replicas, "redis_replica_count not in infra/envs/prod/terraform.tfvars"
+    prod = yaml.safe_load((PROD / "values.yaml").read_text())
+    assert int(replicas[1]) >= prod["writes"]["minReplicas"] + 1

@@ -1,5 +1,5 @@
-# TLS 1.2+ with the RESTRICTED profile's ciphers (the chart's GCPGatewayPolicy
-# references it by name). Not configurable: clients of a JSON API over HTTPS
+# TLS 1.2+ with the RESTRICTED profile's ciphers (the platform Gateway's
+# GCPGatewayPolicy, deploy/platform/gateway, references it by name). Not configurable: clients of a JSON API over HTTPS
 # have no reason to need older protocols or weaker ciphers.
 resource "google_compute_ssl_policy" "this" {
   project         = var.project_id

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -122,3 +123,17 @@ def test_capacity_doc_states_the_recorded_plan() -> None:
     doc = (Path(capacity.__file__).with_name("CAPACITY.md")).read_text()
     table = dict(re.findall(r"^\| `(\w+)` \| ([^|]+?) \|$", doc, re.MULTILINE))
     assert table == {k: str(v) for k, v in dataclasses.asdict(PLAN).items()}
+
+
+def test_node_pools_hold_the_hpa_range_in_every_zone() -> None:
+    tfvars = TFVARS.read_text()
+    machine = re.search(r'^gke_machine_type\s*=\s*"[a-z0-9]+-[a-z]+-(\d+)"', tfvars, re.MULTILINE)
+    low = re.search(r"^gke_min_nodes_per_zone\s*=\s*(\d+)", tfvars, re.MULTILINE)
+    high = re.search(r"^gke_max_nodes_per_zone\s*=\s*(\d+)", tfvars, re.MULTILINE)
+    assert machine, "gke_machine_type not found in tfvars"
+    assert low, "gke_min_nodes_per_zone not found in tfvars"
+    assert high, "gke_max_nodes_per_zone not found in tfvars"
+    # About half a vCPU per node goes to GKE's reservation and system pods.
+    pods_per_node = int((int(machine[1]) - 0.5) // INPUTS.cpu_request)
+    assert int(low[1]) * pods_per_node >= math.ceil(PLAN.hpa_min_replicas / INPUTS.zones)
+    assert int(high[1]) * pods_per_node >= math.ceil(PLAN.hpa_max_replicas / INPUTS.zones)
