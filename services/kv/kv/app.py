@@ -20,6 +20,7 @@ from kv.config import Config
 from kv.errors import (
     InvalidParameter,
     KeyNotFound,
+    PayloadTooLarge,
     ShuttingDown,
     StoreUnavailable,
     register_error_handlers,
@@ -53,6 +54,9 @@ def create_app(
     config = config or Config.from_env()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.body_limit
+    # No implicit OPTIONS answers (empty 200s the contract does not describe):
+    # OPTIONS is a 405 in the one error shape, like any other unlisted method.
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = True  # type: ignore[attr-defined]
     store = store or RedisStore(config)
@@ -92,6 +96,14 @@ def create_app(
     @app.post("/write")
     def write() -> tuple[Response, int]:
         body = request.get_data(cache=False)
+        # A chunked body has no length to refuse up front, and Werkzeug stops
+        # reading at the limit without an error: look for more.
+        if (
+            len(body) >= config.body_limit
+            and request.content_length is None
+            and request.environ["wsgi.input"].read(1)
+        ):
+            raise PayloadTooLarge(f"request body is over {config.body_limit} bytes")
         if not body:
             validation.only_parameters(request.args, ("count",))
             count = validation.int_parameter(request.args, "count", 1, 1, config.random_write_max)

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from redis.connection import parse_url
+
 T = TypeVar("T")
 
 MiB = 1024 * 1024
@@ -65,7 +67,7 @@ class Config:
         env = os.environ if env is None else env
         r = _Reader(env)
         config = cls(
-            redis_url=r.text("REDIS_URL", cls.redis_url, check=_redis_url),
+            redis_url=r.text("REDIS_URL", cls.redis_url, check=_redis_url, shown=_redact_url),
             redis_mode=r.choice("KV_REDIS_MODE", cls.redis_mode, ("standalone", "cluster")),
             redis_tls_ca_file=r.optional_text("KV_REDIS_TLS_CA_FILE"),
             redis_tls_check_hostname=r.flag("KV_REDIS_TLS_CHECK_HOSTNAME", cls.redis_tls_check_hostname),
@@ -122,9 +124,26 @@ class Config:
 
 
 def _redis_url(value: str) -> str | None:
-    if value.startswith(("redis://", "rediss://")) and len(value) > len("redis://"):
-        return None
-    return "must be a redis:// or rediss:// URL"
+    if not (value.startswith(("redis://", "rediss://")) and len(value) > len("redis://")):
+        return "must be a redis:// or rediss:// URL"
+    try:
+        # What the client will do on the first request (a bad port or option
+        # would otherwise be a 500 on every request rather than a refusal to start).
+        parse_url(value)  # type: ignore[no-untyped-call]
+    except ValueError:
+        # Not the parser's message: it may quote part of a password (say, one with a "/").
+        return "is not a URL redis-py can use (check the port, database and ?options)"
+    return None
+
+
+def _redact_url(value: str) -> str:
+    """The URL without the password (or token) it may carry, for error messages."""
+    scheme, separator, rest = value.rpartition("://")
+    authority, at, host = rest.rpartition("@")
+    if not at:
+        return value
+    user = authority.partition(":")[0]
+    return f"{scheme}{separator}{user}:***@{host}"
 
 
 def _host(value: str) -> str | None:
@@ -153,13 +172,20 @@ class _Reader:
         value = self.env.get(name)
         return None if value is None or value.strip() == "" else value.strip()
 
-    def text(self, name: str, default: str, check: Callable[[str], str | None]) -> str:
+    def text(
+        self,
+        name: str,
+        default: str,
+        check: Callable[[str], str | None],
+        shown: Callable[[str], str] = str,
+    ) -> str:
+        """`shown` is what an error message may quote of the value (no secrets)."""
         value = self._get(name)
         if value is None:
             return default
         problem = check(value)
         if problem:
-            self.errors.append(f"{name}: {problem}, got {value!r}")
+            self.errors.append(f"{name}: {problem}, got {shown(value)!r}")
             return default
         return value
 

@@ -29,7 +29,9 @@ from prometheus_client import (
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_CLOUD_TRACE = re.compile(r"^([0-9a-f]{32})(?:/(\d+))?")
+# The span is an unsigned 64-bit decimal: at most 20 ASCII digits (checked for range below).
+_CLOUD_TRACE = re.compile(r"^([0-9a-f]{32})(?:/([0-9]{1,20})(?![0-9]))?")
+_MAX_SPAN = 2**64 - 1
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 
 _LEVELS = {"WARNING": "WARNING", "CRITICAL": "CRITICAL"}
@@ -133,7 +135,8 @@ def _trace(project: str | None) -> dict[str, Any]:
         trace_id, span_id = match.group(1), match.group(2)
     elif match := _CLOUD_TRACE.match(request.headers.get("X-Cloud-Trace-Context", "")):
         trace_id = match.group(1)
-        span_id = format(int(match.group(2)), "016x") if match.group(2) else None
+        span = int(match.group(2)) if match.group(2) else 0
+        span_id = format(span, "016x") if 0 < span <= _MAX_SPAN else None
     if not trace_id:
         return {}
     trace = f"projects/{project}/traces/{trace_id}" if project else trace_id

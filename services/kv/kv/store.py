@@ -54,6 +54,10 @@ TRANSIENT_MESSAGES = ("ERR_IAM_EXHAUSTED", "ERR_IAM_OTHER")
 
 T = TypeVar("T")
 
+MAX_CURSOR = 2**64 - 1
+# SCAN steps one /list page may take (each visits about `limit` keys, ours or not).
+PAGE_MAX_SCANS = 32
+
 Pairs = list[tuple[str, str]]
 
 
@@ -368,23 +372,30 @@ class RedisStore:
 
 
 def page(store: Store, cursor: str, limit: int) -> tuple[Pairs, str]:
-    """One page for GET /list?limit=: SCAN steps until at least `limit` pairs
-    or the end. SCAN counts are hints, so a page may hold somewhat more than
-    `limit` (never more than about twice); it is short only when it is the last.
+    """One page for GET /list?limit=: SCAN steps until at least `limit` pairs,
+    the end, or PAGE_MAX_SCANS steps. SCAN counts are hints, so a page may hold
+    somewhat more than `limit` (never more than about twice). A page may be
+    short, even empty, when most keys in Redis are not ours: the step bound
+    keeps one request from walking the whole key space; the next cursor goes on.
     """
     pairs: Pairs = []
-    while True:
+    for _ in range(PAGE_MAX_SCANS):
         step, cursor = store.scan(cursor, limit)
         pairs.extend(step)
         if cursor == "0" or len(pairs) >= limit:
-            return pairs, cursor
+            break
+    return pairs, cursor
 
 
 def _parse_cursor(cursor: str) -> int:
     # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    # Redis cursors are unsigned 64-bit; Redis answers a larger one with an error.
     if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 20:
         raise InvalidCursor(cursor)
-    return int(cursor)
+    value = int(cursor)
+    if value > MAX_CURSOR:
+        raise InvalidCursor(cursor)
+    return value
 
 
 def _parse_cluster_cursor(cursor: str) -> tuple[int, int]:

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import requests
+from kv import Config
 
 from tools.testkit.openapi import OpenApiDocument
 from tools.testkit.processes import Gunicorn, RedisServer
@@ -165,3 +167,32 @@ def test_requests_gunicorn_refuses_still_get_the_json_error_shape(
     assert error["code"] == code
     assert error["message"]
     openapi.check_response("GET", "/", got, headers, body)
+
+
+def test_a_chunked_body_over_the_limit_is_413_not_cut_short(
+    server: Gunicorn, redis_server: RedisServer
+) -> None:
+    # A chunked body has no Content-Length to refuse up front; Werkzeug stops
+    # reading at the limit without complaint, so this once stored the pair:
+    # the first limit bytes (JSON, then spaces) parse, the rest was ignored.
+    limit = Config().body_limit
+    pair = b'{"key": "chunked-over-limit", "value": "v"}'
+    body = pair + b" " * (limit - len(pair)) + b"this is past the limit"
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(body), 65536):
+            yield body[start : start + 65536]
+
+    response = requests.post(
+        server.url + "/write",
+        data=chunks(),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["code"] == "payload_too_large"
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        assert client.get("gunicorn-test:chunked-over-limit") is None
+    finally:
+        client.close()

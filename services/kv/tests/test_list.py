@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 import redis
-from kv import Config
+from kv import Config, create_app
+from kv.store import PAGE_MAX_SCANS, Pairs, RedisStore
 
 from tools.testkit.kvapi import Api
+from tools.testkit.openapi import OpenApiDocument
 
 
 def fill(raw: redis.Redis, prefix: str, count: int) -> dict[str, str]:
@@ -112,3 +114,45 @@ def test_two_prefixes_share_one_redis_without_seeing_each_other(
         assert mine.get("/list").json["a"] == "1"
     finally:
         raw.delete(prefix + "a", prefix + "other:a")
+
+
+class CountingStore(RedisStore):
+    """A RedisStore that counts its SCAN steps."""
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        self.scans = 0
+
+    def scan(self, cursor: str, count: int) -> tuple[Pairs, str]:
+        self.scans += 1
+        return super().scan(cursor, count)
+
+
+def test_a_page_among_many_foreign_keys_takes_a_bounded_number_of_scans(
+    config: Config, openapi: OpenApiDocument, raw: redis.Redis, prefix: str
+) -> None:
+    # Once /list?limit=1 over 300k keys of other prefixes took 12 s: SCAN
+    # COUNT 1, step after step, until one of our keys turned up.
+    foreign = f"foreign-{prefix}"
+    fill(raw, foreign, 5_000)
+    mine = fill(raw, prefix, 3)
+    store = CountingStore(config)
+    api = Api(create_app(config, store=store).test_client(), openapi)
+    try:
+        seen: dict[str, str] = {}
+        cursor: str | None = None
+        for _ in range(10_000):
+            before = store.scans
+            query: dict[str, Any] = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+            response = api.get("/list", query_string=query)
+            assert response.status_code == 200
+            assert store.scans - before <= PAGE_MAX_SCANS <= 32
+            seen.update(response.json)
+            cursor = response.headers.get("X-Next-Cursor")
+            if cursor is None:
+                break
+        assert seen == mine, "short pages must still lead to every pair"
+    finally:
+        store.close()
+        for key in list(raw.scan_iter(match=foreign + "*", count=1000)):
+            raw.delete(key)

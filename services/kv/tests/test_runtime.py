@@ -8,6 +8,7 @@ and serves the contract. This is what the Helm chart's securityContext
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,12 @@ def test_processes_run_as_the_image_user_on_a_read_only_root(
     contract = image_contract()
     master = running.pid()
     proc = Path("/proc")
-    workers = [int(pid) for pid in (proc / f"{master}/task/{master}/children").read_text().split()]
+    children = proc / f"{master}/task/{master}/children"
+    # The master answers before it has forked every worker: wait for both (seen under -n 2).
+    deadline = time.monotonic() + 10
+    while len(workers := [int(pid) for pid in children.read_text().split()]) < 2:
+        assert time.monotonic() < deadline, workers
+        time.sleep(0.05)
     assert len(workers) == 2
     for pid in (master, *workers):
         status = dict(
