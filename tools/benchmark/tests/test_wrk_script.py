@@ -87,11 +87,13 @@ def test_every_delete_targets_a_different_key_from_the_offset_on(recorder: Recor
     assert len(paths) == len(recorder.seen) >= result.requests > 0
     assert len(set(paths)) == len(paths)
     indexes = sorted(int(p.rsplit("del-", 1)[1]) for p in paths)
-    # Threads interleave from the offset (wrk may build a request it never
-    # sends), so the keys used form a dense range starting at the offset.
+    # Threads interleave from the offset, so the keys used start at the
+    # offset and stay in a range about as long as the requests sent; wrk may
+    # build requests it never sends (seen: up to 6 on a busy machine), so the
+    # range is allowed some slack, but not random keys from the whole space.
     threads = 2
     assert 500 <= indexes[0] < 500 + 2 * threads
-    assert indexes[-1] < indexes[0] + len(indexes) + 2 * threads
+    assert indexes[-1] < indexes[0] + 2 * len(indexes) + 2 * threads
 
 
 def test_reads_send_no_token_and_report_latency_percentiles(recorder: Recorder) -> None:
