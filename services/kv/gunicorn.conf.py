@@ -37,12 +37,22 @@ try:
 except ConfigError as _error:
     raise SystemExit(f"kv: {_error}") from None
 
-bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"]  # noqa: S104
+
+def _server_setting(name: str, default: str, high: int) -> int:
+    """A whole-number server setting from the environment, or a start-up
+    failure that names the variable (like every setting kv.config reads)."""
+    raw = os.environ.get(name, "").strip() or default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= high):
+        raise SystemExit(f"kv: {name}: must be an integer from 1 to {high}, got {raw!r}")
+    return int(raw)
+
+
+bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{_server_setting('PORT', '8080', 65535)}"]  # noqa: S104
 # Threaded workers: Redis calls release the GIL, so threads overlap I/O
 # (measured ~5x the Flask dev server on 2 cores; see tools/bench).
 worker_class = "gthread"
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+workers = _server_setting("GUNICORN_WORKERS", "2", 64)
+threads = _server_setting("GUNICORN_THREADS", "4", 256)
 # Each thread holds at most one Redis connection (per node) at a time; a
 # smaller pool would turn a busy moment into "too many connections" 503s.
 if _config.redis_max_connections < threads:
@@ -62,7 +72,7 @@ timeout = 30
 # SIGTERM: drain for KV_SHUTDOWN_DRAIN_S (see on_starting), then finish
 # in-flight requests within this many seconds. The pod's
 # terminationGracePeriodSeconds must exceed the sum.
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
+graceful_timeout = _server_setting("GUNICORN_GRACEFUL_TIMEOUT", "25", 3600)
 max_requests = 0
 accesslog = None  # the app logs one JSON line per request
 

@@ -15,6 +15,7 @@ def settings_read_by_the_service() -> set[str]:
     gunicorn = (SERVICE / "gunicorn.conf.py").read_text()
     names = set(re.findall(r'r\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', config))
     names |= set(re.findall(r'environ\.get\("([A-Z][A-Z0-9_]+)"', gunicorn))
+    names |= set(re.findall(r"""_server_setting\(["']([A-Z][A-Z0-9_]+)["']""", gunicorn))
     return names
 
 

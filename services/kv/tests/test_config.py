@@ -123,6 +123,10 @@ def test_resilience_settings_have_safe_defaults() -> None:
     [
         ({"KV_MAX_KEY_BYTES": "-1"}, "KV_MAX_KEY_BYTES"),
         ({"KV_REDIS_MAX_CONNECTIONS": "2", "GUNICORN_THREADS": "4"}, "KV_REDIS_MAX_CONNECTIONS"),
+        ({"GUNICORN_WORKERS": "two"}, "GUNICORN_WORKERS"),
+        ({"GUNICORN_THREADS": "0"}, "GUNICORN_THREADS"),
+        ({"GUNICORN_GRACEFUL_TIMEOUT": "-5"}, "GUNICORN_GRACEFUL_TIMEOUT"),
+        ({"PORT": "http"}, "PORT"),
     ],
 )
 def test_gunicorn_refuses_to_start_with_bad_configuration(env: dict[str, str], named: str) -> None:
@@ -144,3 +148,5 @@ def test_gunicorn_refuses_to_start_with_bad_configuration(env: dict[str, str], n
     )
     assert result.returncode != 0
     assert named in result.stdout + result.stderr
+    # A message for the operator, not a stack trace that happens to quote the line.
+    assert "Traceback" not in result.stdout + result.stderr

@@ -102,7 +102,7 @@ def test_gunicorn_defaults_are_the_measured_shape() -> None:
     text = GUNICORN_CONFIG.read_text()
     for variable, expected in (("GUNICORN_WORKERS", INPUTS.gunicorn_workers),
                                ("GUNICORN_THREADS", INPUTS.gunicorn_threads)):  # fmt: skip
-        match = re.search(rf'environ\.get\("{variable}", "(\d+)"\)', text)
+        match = re.search(rf'_server_setting\("{variable}", "(\d+)"', text)
         assert match, f"{variable} default not found in {GUNICORN_CONFIG.name}"
         assert int(match.group(1)) == expected
 
