@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -126,3 +127,20 @@ class Gunicorn:
         if self.proc is not None:
             stop(self.proc, timeout=30)
             self.proc = None
+
+
+def gunicorn_setting_defaults() -> dict[str, str]:
+    """The environment settings services/kv/gunicorn.conf.py reads, with their
+    defaults ("" where it has none): one reader for the tests that check other
+    files (image, capacity plan, docs) against it."""
+    text = (SERVICE_DIR / "gunicorn.conf.py").read_text()
+    found = dict(
+        re.findall(
+            r"""_server_setting\(\s*["']([A-Z][A-Z0-9_]*)["']\s*,\s*["']([^"']*)["']""", text
+        )
+    )
+    for name, default in re.findall(
+        r"""environ\.get\(\s*["']([A-Z][A-Z0-9_]*)["'](?:\s*,\s*["']([^"']*)["'])?""", text
+    ):
+        found.setdefault(name, default)
+    return found

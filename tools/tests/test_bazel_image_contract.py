@@ -9,7 +9,6 @@ WSGI app that the app layer ships, as a numeric non-root user.
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -22,6 +21,7 @@ from tools.testkit.image import (
     image_contract,
     read_bzl_constants,
 )
+from tools.testkit.processes import gunicorn_setting_defaults
 from tools.testkit.tooling import REPO_ROOT
 
 SERVICE_DIR = REPO_ROOT / "services" / "kv"  # what the app layer maps to APP_DIR
@@ -89,10 +89,9 @@ def test_layer_directories_are_disjoint_absolute_paths(contract: ImageContract) 
 
 
 def test_exposed_port_is_the_gunicorn_default(contract: ImageContract) -> None:
-    config = (SERVICE_DIR / "gunicorn.conf.py").read_text()
-    default_port = re.search(r"""get\(\s*["']PORT["']\s*,\s*["'](\d+)["']""", config)
+    default_port = gunicorn_setting_defaults().get("PORT")
     assert default_port, "gunicorn.conf.py no longer reads PORT with a default"
-    assert int(default_port.group(1)) == contract.exposed_port
+    assert int(default_port) == contract.exposed_port
 
 
 def test_app_files_put_the_entrypoint_config_and_app_under_app_dir(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from tools.testkit.processes import gunicorn_setting_defaults
 from tools.testkit.tooling import REPO_ROOT
 
 SERVICE = REPO_ROOT / "services" / "kv"
@@ -12,11 +13,8 @@ SERVICE = REPO_ROOT / "services" / "kv"
 
 def settings_read_by_the_service() -> set[str]:
     config = (SERVICE / "kv" / "config.py").read_text()
-    gunicorn = (SERVICE / "gunicorn.conf.py").read_text()
     names = set(re.findall(r'r\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', config))
-    names |= set(re.findall(r'environ\.get\("([A-Z][A-Z0-9_]+)"', gunicorn))
-    names |= set(re.findall(r"""_server_setting\(["']([A-Z][A-Z0-9_]+)["']""", gunicorn))
-    return names
+    return names | set(gunicorn_setting_defaults())
 
 
 def test_every_setting_the_service_reads_is_documented() -> None:

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tools.benchmark import capacity
+from tools.testkit.processes import gunicorn_setting_defaults
 from tools.testkit.tooling import REPO_ROOT
 
 CHART_DEFAULTS = REPO_ROOT / "deploy" / "charts" / "kv" / "values.yaml"
@@ -99,12 +100,9 @@ def test_prod_chart_values_are_the_plans() -> None:
 
 
 def test_gunicorn_defaults_are_the_measured_shape() -> None:
-    text = GUNICORN_CONFIG.read_text()
-    for variable, expected in (("GUNICORN_WORKERS", INPUTS.gunicorn_workers),
-                               ("GUNICORN_THREADS", INPUTS.gunicorn_threads)):  # fmt: skip
-        match = re.search(rf'_server_setting\("{variable}", "(\d+)"', text)
-        assert match, f"{variable} default not found in {GUNICORN_CONFIG.name}"
-        assert int(match.group(1)) == expected
+    defaults = gunicorn_setting_defaults()
+    assert int(defaults["GUNICORN_WORKERS"]) == INPUTS.gunicorn_workers
+    assert int(defaults["GUNICORN_THREADS"]) == INPUTS.gunicorn_threads
 
 
 def test_terraform_redis_size_is_the_plans() -> None:
