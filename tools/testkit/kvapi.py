@@ -3,6 +3,7 @@ a direct look at what Redis holds."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -52,6 +53,38 @@ class Api:
 
     def delete(self, path: str, **kwargs: Any) -> Reply:
         return self.request("DELETE", path, **kwargs)
+
+
+def list_pages(
+    api: Api, limit: int, between: Callable[[int], None] = lambda _: None
+) -> list[dict[str, str]]:
+    """Every page of GET /list?limit=, following X-Next-Cursor to the end;
+    `between(n)` runs after the n-th page.
+
+    A key may be on two pages (SCAN repeats keys when Redis resizes its table
+    mid-walk), with its value; callers check coverage with `merged`.
+    """
+    pages: list[dict[str, str]] = []
+    cursor: str | None = None
+    while True:
+        query: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        response = api.get("/list", query_string=query)
+        assert response.status_code == 200
+        pages.append(response.json)
+        between(len(pages))
+        cursor = response.headers.get("X-Next-Cursor")
+        if cursor is None:
+            return pages
+        assert len(pages) < 10_000, "the cursor never reached the end"
+
+
+def merged(pages: list[dict[str, str]]) -> dict[str, str]:
+    """The pages as one mapping; a key repeated across pages must keep its value."""
+    result: dict[str, str] = {}
+    for page in pages:
+        for key, value in page.items():
+            assert result.setdefault(key, value) == value, f"{key!r} had two values"
+    return result
 
 
 def stored(raw: redis.Redis | RedisCluster, prefix: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ from kv.store import RedisStore
 from redis.crc import key_slot
 
 from tools.testkit.cluster import RedisClusterProcesses, command
-from tools.testkit.kvapi import Api
+from tools.testkit.kvapi import Api, list_pages, merged
 
 
 @pytest.fixture(scope="module")
@@ -109,13 +109,7 @@ def test_list_reads_every_primary(
     holders = {owner(cluster, key_slot((prefix + key).encode())) for key in pairs}
     assert holders == set(cluster.primary_ports()), "the keys should span every shard"
     assert cluster_api.get("/list").json == pairs
-    paged: dict[str, str] = {}
-    cursor: str | None = "0"
-    while cursor:
-        response = cluster_api.get("/list", query_string={"limit": 7, "cursor": cursor})
-        paged.update(response.json)
-        cursor = response.headers.get("X-Next-Cursor")
-    assert paged == pairs
+    assert merged(list_pages(cluster_api, limit=7)) == pairs
 
 
 def test_cluster_down_gives_bounded_503_and_recovers(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -13,7 +12,7 @@ import redis
 from kv import Config, create_app
 from kv.store import PAGE_MAX_SCANS, Pairs, RedisStore
 
-from tools.testkit.kvapi import Api
+from tools.testkit.kvapi import Api, list_pages, merged
 from tools.testkit.openapi import OpenApiDocument
 
 
@@ -36,37 +35,15 @@ def test_list_streams_ten_thousand_pairs_in_chunks(api: Api, raw: redis.Redis, p
     assert json.loads(b"".join(chunks)) == pairs
 
 
-def walk_pages(
-    api: Api, limit: int, between: Callable[[int], None] = lambda _: None
-) -> list[dict[str, str]]:
-    """Every page of GET /list?limit=, following X-Next-Cursor to the end;
-    `between(n)` runs after the n-th page."""
-    pages: list[dict[str, str]] = []
-    cursor: str | None = None
-    while True:
-        query: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
-        response = api.get("/list", query_string=query)
-        assert response.status_code == 200
-        assert len(response.json) <= 2 * limit, "a page holds at most about twice the limit"
-        pages.append(response.json)
-        between(len(pages))
-        cursor = response.headers.get("X-Next-Cursor")
-        if cursor is None:
-            return pages
-        assert len(pages) < 1_000
-
-
 def test_pages_cover_every_pair(api: Api, raw: redis.Redis, prefix: str) -> None:
     # SCAN's guarantee, and so the API's: every pair present for the whole walk
     # is on some page. Redis may hand a key out twice when it resizes its table
     # during the walk (CI saw this after an earlier test deleted 10k keys), so
     # repeats are allowed; they carry the same value.
     pairs = fill(raw, prefix, 1_000)
-    pages = walk_pages(api, limit=100)
+    pages = list_pages(api, limit=100)
     assert len(pages) > 1
-    for page in pages:
-        assert page.items() <= pairs.items(), "a page held a pair that was never written"
-    assert set().union(*pages) == set(pairs)
+    assert merged(pages) == pairs
 
 
 def test_pages_cover_every_pair_while_redis_shrinks_its_table(
@@ -85,8 +62,8 @@ def test_pages_cover_every_pair_while_redis_shrinks_its_table(
             pipe.execute()
             time.sleep(0.5)  # a few of Redis's cron ticks: the shrink and its rehash
 
-    pages = walk_pages(api, limit=100, between=delete_filler)
-    assert set().union(*pages) == set(pairs), "a resize mid-walk must not lose a pair"
+    pages = list_pages(api, limit=100, between=delete_filler)
+    assert merged(pages) == pairs, "a resize mid-walk must not lose a pair"
 
 
 def test_last_page_has_no_next_cursor(api: Api, raw: redis.Redis, prefix: str) -> None:

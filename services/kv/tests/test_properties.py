@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from kv import Config
 
-from tools.testkit.kvapi import Api, stored
+from tools.testkit.kvapi import Api, list_pages, merged, stored
 
 KEY_LIMIT = 48  # bytes of UTF-8; small limits make "exactly at the limit" cheap to hit
 VALUE_LIMIT = 200
@@ -80,17 +80,7 @@ def test_write_list_delete_round_trip(
     assert api.get("/list").json == pairs
     assert stored(raw, prefix) == pairs
 
-    paged: dict[str, str] = {}
-    cursor: str | None = None
-    while True:
-        query = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-        response = api.get("/list", query_string=query)
-        assert not set(paged) & set(response.json), "a key on two pages"
-        paged.update(response.json)
-        cursor = response.headers.get("X-Next-Cursor")
-        if cursor is None:
-            break
-    assert paged == pairs
+    assert merged(list_pages(api, limit=2)) == pairs
 
     for key in pairs:
         assert api.delete("/delete", query_string={"key": key}).status_code == 200
