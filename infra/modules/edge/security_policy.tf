@@ -1,9 +1,11 @@
 locals {
-  # Priorities: cve-canary at 900, the other WAF rule sets from 1000, the rate limit after them, and the
-  # mandatory default rule last.
+  # Priorities: cve-canary at 900, the other WAF rule sets from 1000, the
+  # /list throttle and then the rate limit after them, and the mandatory
+  # default rule last.
   waf_rules = {
     for index, rule_set in var.security_policy.waf_rule_sets : rule_set => 1000 + index
   }
+  list_limit_priority = 1990
   rate_limit_priority = 2000
 }
 
@@ -52,6 +54,31 @@ resource "google_compute_security_policy" "this" {
     match {
       expr {
         expression = "evaluatePreconfiguredWaf('cve-canary')"
+      }
+    }
+  }
+
+  # GET /list is a bulk read: one request may walk the whole key space and
+  # hold a batch of values in a pod's memory. Each client gets its own,
+  # smaller budget for it; requests over it get 429 until the window moves.
+  # (Matched here, /list requests are not counted by the general rule below.)
+  rule {
+    action      = "throttle"
+    priority    = local.list_limit_priority
+    preview     = var.security_policy.preview
+    description = "GET /list throttle: ${var.security_policy.list_rate_limit.count} requests per ${var.security_policy.list_rate_limit.interval_sec}s per client."
+    match {
+      expr {
+        expression = "request.path == '/list'"
+      }
+    }
+    rate_limit_options {
+      conform_action = "allow"
+      exceed_action  = "deny(429)"
+      enforce_on_key = var.security_policy.rate_limit.enforce_on_key
+      rate_limit_threshold {
+        count        = var.security_policy.list_rate_limit.count
+        interval_sec = var.security_policy.list_rate_limit.interval_sec
       }
     }
   }

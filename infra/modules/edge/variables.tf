@@ -41,10 +41,14 @@ variable "project_id" {
 }
 
 variable "security_policy" {
-  description = "Cloud Armor: preconfigured WAF rule sets (evaluated at waf_sensitivity 1-4; the cve-canary set is always enforced on its own), per-client rate limiting (enforce_on_key one of IP, XFF_IP, ALL, HTTP_HEADER, HTTP_COOKIE, HTTP_PATH, SNI, REGION_CODE), and Adaptive Protection. preview logs matches without enforcing."
+  description = "Cloud Armor: preconfigured WAF rule sets (evaluated at waf_sensitivity 1-4; the cve-canary set is always enforced on its own), per-client rate limiting (list_rate_limit: a smaller budget for the bulk GET /list; rate_limit: every other request; enforce_on_key one of IP, XFF_IP, ALL, HTTP_HEADER, HTTP_COOKIE, HTTP_PATH, SNI, REGION_CODE), and Adaptive Protection. preview logs matches without enforcing."
   type = object({
     adaptive_protection = optional(bool, true)
     preview             = optional(bool, false)
+    list_rate_limit = optional(object({
+      count        = optional(number, 300)
+      interval_sec = optional(number, 60)
+    }), {})
     rate_limit = optional(object({
       ban_duration_sec = optional(number, 300)
       count            = optional(number, 1200)
@@ -75,6 +79,11 @@ variable "security_policy" {
   validation {
     condition     = contains([10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600], var.security_policy.rate_limit.interval_sec)
     error_message = "security_policy.rate_limit.interval_sec must be one of 10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600."
+  }
+
+  validation {
+    condition     = contains([10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600], var.security_policy.list_rate_limit.interval_sec) && var.security_policy.list_rate_limit.count >= 1
+    error_message = "security_policy.list_rate_limit needs count at least 1 and interval_sec one of 10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600."
   }
 
   validation {

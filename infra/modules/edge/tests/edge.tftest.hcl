@@ -76,6 +76,14 @@ run "cloud_armor_blocks_owasp_attacks_and_abusive_clients" {
   }
 
   assert {
+    condition = anytrue([
+      for r in google_compute_security_policy.this.rule :
+      r.action == "throttle" && try(r.match[0].expr[0].expression, "") == "request.path == '/list'" && try(r.rate_limit_options[0].exceed_action == "deny(429)" && r.rate_limit_options[0].rate_limit_threshold[0].count == 300, false) && r.priority < 2000
+    ])
+    error_message = "GET /list must have its own, smaller per-client budget (429 over it), matched before the general rate limit."
+  }
+
+  assert {
     condition     = google_compute_security_policy.this.adaptive_protection_config[0].layer_7_ddos_defense_config[0].enable
     error_message = "Adaptive Protection must be on."
   }
@@ -135,4 +143,14 @@ run "rejects_an_uppercase_hostname" {
   }
 
   expect_failures = [var.hostname]
+}
+
+run "rejects_an_unsupported_list_rate_limit_interval" {
+  command = plan
+
+  variables {
+    security_policy = { list_rate_limit = { interval_sec = 45 } }
+  }
+
+  expect_failures = [var.security_policy]
 }
