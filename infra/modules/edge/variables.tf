@@ -44,11 +44,11 @@ variable "security_policy" {
   description = "Cloud Armor: preconfigured WAF rule sets (evaluated at waf_sensitivity 1-4; the cve-canary set is always enforced on its own), per-client rate limiting (list_rate_limit: a smaller budget for the bulk GET /list; rate_limit: every other request; enforce_on_key one of IP, XFF_IP, ALL, HTTP_HEADER, HTTP_COOKIE, HTTP_PATH, SNI, REGION_CODE), and Adaptive Protection. preview logs matches without enforcing."
   type = object({
     adaptive_protection = optional(bool, true)
-    preview             = optional(bool, false)
     list_rate_limit = optional(object({
       count        = optional(number, 300)
       interval_sec = optional(number, 60)
     }), {})
+    preview = optional(bool, false)
     rate_limit = optional(object({
       ban_duration_sec = optional(number, 300)
       count            = optional(number, 1200)
