@@ -298,13 +298,18 @@ class RedisStore:
             for (key, value), result in zip(pairs, set_results, strict=False)
             if isinstance(result, Exception)
         ]
-        if wanted:
+        # With no SET done here there is nothing to wait for, and WAIT's own
+        # error says nothing new: on a primary turned replica it is "WAIT
+        # cannot be used with replica instances", which once hid the SETs'
+        # MOVED, so the slot map was never refreshed. The failures go back
+        # to the caller, which follows the redirections.
+        if wanted and len(failed) < len(pairs):
             acknowledged = results[-1]
             if isinstance(acknowledged, redis.exceptions.NoPermissionError):
                 log.error("this Redis refuses WAIT; set KV_WRITE_MIN_REPLICAS=0 or allow WAIT")
             if isinstance(acknowledged, Exception):
                 raise acknowledged
-            if len(failed) < len(pairs) and int(acknowledged) < wanted:
+            if int(acknowledged) < wanted:
                 raise WriteNotDurable(
                     f"write reached the primary but only {acknowledged} of {wanted} replica(s) "
                     "acknowledged it in time; it may not be durable, retry the request"

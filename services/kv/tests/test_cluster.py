@@ -25,17 +25,22 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterPr
     cluster.stop()
 
 
+def cluster_config(cluster: RedisClusterProcesses, prefix: str, **settings: Any) -> Config:
+    """The app's configuration for this module's cluster; short timeouts keep
+    the tests that stop shards quick."""
+    return Config(
+        redis_url=cluster.url,
+        redis_mode="cluster",
+        key_prefix=prefix,
+        redis_connect_timeout_s=0.3,
+        redis_command_timeout_s=0.5,
+        **settings,
+    )
+
+
 @pytest.fixture
 def cluster_api(make_api: Any, cluster: RedisClusterProcesses, prefix: str) -> Api:
-    api: Api = make_api(
-        Config(
-            redis_url=cluster.url,
-            redis_mode="cluster",
-            key_prefix=prefix,
-            redis_connect_timeout_s=0.3,
-            redis_command_timeout_s=0.5,
-        )
-    )
+    api: Api = make_api(cluster_config(cluster, prefix))
     return api
 
 
@@ -152,3 +157,32 @@ def test_cluster_down_gives_bounded_503_and_recovers(
         assert time.monotonic() < deadline, "no automatic recovery"
         time.sleep(0.1)
     assert cluster_api.post("/write", json={"key": "after", "value": "v"}).status_code == 201
+
+
+def test_write_with_wait_follows_a_primary_that_became_a_replica(
+    make_api: Any, cluster: RedisClusterProcesses, prefix: str
+) -> None:
+    # A manual failover (what Memorystore does for maintenance) turns the old
+    # primary into a replica at the same address. The app's slot map still
+    # sends the key there: SET answers MOVED and the WAIT pipelined after it
+    # answers "WAIT cannot be used with replica instances". That WAIT error
+    # once hid the MOVED, so the slot map was never refreshed and every write
+    # to the shard was a 503 until something else refreshed it.
+    api: Api = make_api(
+        cluster_config(cluster, prefix, write_min_replicas=1, write_replica_timeout_ms=1000)
+    )
+    slot = key_slot((prefix + "moving").encode())
+    assert api.post("/write", json={"key": "moving", "value": "before"}).status_code == 201
+    old_primary = owner(cluster, slot)
+    replica = cluster.replica_port_of(old_primary)
+    assert command(replica, "CLUSTER", "FAILOVER") == "OK"
+    deadline = time.monotonic() + 15
+    while not (replica in cluster.primary_ports() and old_primary not in cluster.primary_ports()):
+        assert time.monotonic() < deadline, "the manual failover did not complete"
+        time.sleep(0.1)
+    cluster.wait_until_healthy(20)
+
+    response = api.post("/write", json={"key": "moving", "value": "after"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    with cluster.client() as client:
+        assert client.get(prefix + "moving") == "after"
