@@ -158,6 +158,20 @@ class RedisClusterProcesses:
         node.proc.wait()
         node.proc = None
 
+    def manual_failover(self, primary_port: int, timeout: float = 20.0) -> int:
+        """CLUSTER FAILOVER on the primary's replica, as Memorystore does for
+        maintenance: the two swap roles, both stay up at their addresses.
+        Returns the new primary's port once the cluster is healthy again."""
+        replica = self.replica_port_of(primary_port)
+        assert command(replica, "CLUSTER", "FAILOVER") == "OK"
+        deadline = time.monotonic() + timeout
+        while replica not in self.primary_ports() or primary_port in self.primary_ports():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"manual failover of {primary_port} did not complete")
+            time.sleep(0.1)
+        self.wait_until_healthy(timeout)
+        return replica
+
     def restart(self, port: int) -> None:
         """Starts a killed node again from its nodes.conf; it rejoins as a replica
         of whoever took over its slots (its data did not survive: no persistence)."""

@@ -226,6 +226,14 @@ class RedisStore:
                     "this Redis refuses WAIT, which KV_WRITE_MIN_REPLICAS="
                     f"{self.config.write_min_replicas} needs: no write could be acknowledged"
                 ) from error
+            except redis.ResponseError as error:
+                if "replica" not in str(error):
+                    raise
+                # A primary in our slot map has become a replica (a failover,
+                # say for maintenance); PING does not notice, WAIT does. As a
+                # transient error it refreshes the slot map and retries;
+                # otherwise every idle pod would stay unready.
+                raise redis.exceptions.TryAgainError(f"stale slot map: {error}") from error
 
     def put(self, key: str, value: str) -> None:
         self.put_many([(key, value)])
