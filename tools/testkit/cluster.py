@@ -16,7 +16,7 @@ from pathlib import Path
 import redis
 from redis.cluster import RedisCluster
 
-from tools.testkit.processes import RedisServer, free_port
+from tools.testkit.processes import RedisServer
 from tools.testkit.tooling import require_tool
 
 
@@ -47,13 +47,8 @@ class RedisClusterProcesses:
             # A replica's full sync starts at once instead of waiting 5 s for company.
             "--repl-diskless-sync-delay", "0",
         )  # fmt: skip
-        # The bus port is explicit: the default (port + 10000) may be taken or past 65535.
         self.nodes = [
-            RedisServer(
-                workdir / f"node-{i}",
-                port=free_port(),
-                extra=(*extra, "--cluster-port", str(free_port())),
-            )
+            RedisServer(workdir / f"node-{i}", extra=extra, cluster_bus=True)
             for i in range(primaries * (1 + replicas))
         ]
 
