@@ -192,8 +192,9 @@ class Gunicorn:
     """The service under the production gunicorn config, as tools/dev runs it."""
 
     def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None) -> None:
+        self.fixed_port = port is not None
         self.port = port or free_port()
-        self.env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), **env}
+        self.env = {**os.environ, "HOST": "127.0.0.1", **env}
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -202,16 +203,35 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> Gunicorn:
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "kv.wsgi:app"],
-            cwd=SERVICE_DIR,
-            env=self.env,
-            stdout=log,
-            stderr=log,
-        )
-        wait_for_port(self.port, timeout=timeout, proc=self.proc)
-        return self
+        """Starts gunicorn; a picked port that another process bound first
+        is picked again (as RedisServer does)."""
+        for attempt in range(1, RedisServer.START_ATTEMPTS + 1):
+            with self.log_path.open("ab") as log:
+                self.proc = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "gunicorn",
+                        "--config",
+                        "gunicorn.conf.py",
+                        "kv.wsgi:app",
+                    ],
+                    cwd=SERVICE_DIR,
+                    env={**self.env, "PORT": str(self.port)},
+                    stdout=log,
+                    stderr=log,
+                )
+            try:
+                wait_for_port(self.port, timeout=timeout, proc=self.proc)
+                return self
+            except (RuntimeError, TimeoutError):
+                taken = "Connection in use" in self.logs()
+                stop(self.proc)
+                self.proc = None
+                if not taken or self.fixed_port or attempt == RedisServer.START_ATTEMPTS:
+                    raise
+                self.port = free_port()
+        raise AssertionError("unreachable")
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -1,16 +1,19 @@
-"""The test kit's redis-server starter survives the race every free-port
-picker has: another process may bind the port between the pick and the
-start (CI once lost a whole session's cluster to it)."""
+"""The test kit's process starters (redis-server, gunicorn) survive the race
+every free-port picker has: another process may bind the port between the
+pick and the start (a whole session's cluster was once lost to it)."""
 
 from __future__ import annotations
 
+import http.client
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
 
-from tools.testkit.processes import RedisServer
+from tools.testkit.processes import Gunicorn, RedisServer
 
 
 def listening_socket() -> socket.socket:
@@ -20,18 +23,26 @@ def listening_socket() -> socket.socket:
     return sock
 
 
-def test_a_port_taken_after_the_pick_is_picked_again(tmp_path: Path) -> None:
-    server = RedisServer(tmp_path, cluster_bus=True)
+@contextmanager
+def started_on_a_stolen_port(server: RedisServer | Gunicorn) -> Iterator[int]:
+    """Starts `server` as if another process had bound its picked port
+    between the pick and the start; yields that port."""
     with listening_socket() as thief:
-        taken = thief.getsockname()[1]
-        server.port = taken  # as if another process bound it after free_port()
+        taken = int(thief.getsockname()[1])
+        server.port = taken
         server.start()
         try:
-            assert server.port != taken
-            assert redis.Redis(port=server.port).ping()
-            assert "Address already in use" in server.log_path.read_text()
+            yield taken
         finally:
             server.stop()
+
+
+def test_a_port_taken_after_the_pick_is_picked_again(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path, cluster_bus=True)
+    with started_on_a_stolen_port(server) as taken:
+        assert server.port != taken
+        assert redis.Redis(port=server.port).ping()
+        assert "Address already in use" in server.log_path.read_text()
 
 
 def test_a_port_the_caller_chose_is_never_changed(tmp_path: Path) -> None:
@@ -50,3 +61,14 @@ def test_a_restart_keeps_its_ports(tmp_path: Path) -> None:
         assert (server.port, server.bus_port) == ports
     finally:
         server.stop()
+
+
+def test_gunicorn_on_a_port_taken_after_the_pick_moves_to_another(tmp_path: Path) -> None:
+    server = Gunicorn({"KV_LOG_LEVEL": "WARNING"}, tmp_path / "gunicorn.log")
+    with started_on_a_stolen_port(server) as taken:
+        assert server.port != taken
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().status == 200
+        connection.close()
+        assert "Connection in use" in server.logs()
