@@ -117,10 +117,19 @@ class RedisClusterProcesses:
     def primary_ports(self) -> list[int]:
         return sorted(n.port for n in self.topology() if n.role == "master" and n.slots)
 
-    def replica_port_of(self, primary_port: int) -> int:
-        nodes = self.topology()
-        primary = next(n for n in nodes if n.port == primary_port)
-        return next(n.port for n in nodes if n.primary_id == primary.node_id)
+    def replica_port_of(self, primary_port: int, timeout: float = 10.0) -> int:
+        """A live replica of the primary, as the primary itself sees it (other
+        nodes may lag a moment after a failover or a restart)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            nodes = self.topology(primary_port)
+            primary = next(n for n in nodes if n.port == primary_port)
+            replicas = [n.port for n in nodes if n.primary_id == primary.node_id and not n.failed]
+            if replicas:
+                return replicas[0]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{primary_port} has no live replica after {timeout}s")
+            time.sleep(0.1)
 
     def node_id(self, port: int) -> str:
         return str(command(port, "CLUSTER", "MYID"))
@@ -202,6 +211,10 @@ class RedisClusterProcesses:
         primaries = [n for n in topology if n.role == "master" and n.slots and not n.failed]
         if len(primaries) * (1 + self.replicas) > len(live):
             return "a shard is short of nodes"
+        for primary in primaries:
+            attached = [n for n in topology if n.primary_id == primary.node_id and not n.failed]
+            if len(attached) < self.replicas:
+                return f"{primary.port} has {len(attached)} of {self.replicas} replica(s)"
         return ""
 
 
