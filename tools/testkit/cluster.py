@@ -58,6 +58,15 @@ class RedisClusterProcesses:
         return self.nodes[0].url
 
     def start(self, timeout: float = 30.0) -> RedisClusterProcesses:
+        """Starts every node and forms the cluster; on any failure, stops
+        what it started (a fixture whose setup fails never runs its teardown)."""
+        try:
+            return self._form(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _form(self, timeout: float) -> RedisClusterProcesses:
         for node in self.nodes:
             node.start()
         subprocess.run(

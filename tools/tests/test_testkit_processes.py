@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from tools.testkit.cluster import RedisClusterProcesses
 from tools.testkit.processes import Gunicorn, RedisServer
 
 
@@ -48,8 +49,23 @@ def test_a_port_taken_after_the_pick_is_picked_again(tmp_path: Path) -> None:
 def test_a_port_the_caller_chose_is_never_changed(tmp_path: Path) -> None:
     with listening_socket() as thief:
         taken = thief.getsockname()[1]
-        with pytest.raises(RuntimeError, match="Address already in use"):
-            RedisServer(tmp_path, port=taken).start()
+        server = RedisServer(tmp_path, port=taken)
+        try:
+            with pytest.raises(RuntimeError, match="Address already in use"):
+                server.start()
+            assert server.port == taken
+        finally:
+            server.stop()
+
+
+def test_a_cluster_that_fails_to_form_leaves_no_process(tmp_path: Path) -> None:
+    cluster = RedisClusterProcesses(tmp_path, primaries=3, replicas=1)
+    last = cluster.nodes[-1]
+    with listening_socket() as thief:
+        last.port, last.fixed_port = thief.getsockname()[1], True  # it cannot start
+        with pytest.raises(RuntimeError):
+            cluster.start()
+    assert all(node.proc is None for node in cluster.nodes), "started nodes were left running"
 
 
 def test_a_restart_keeps_its_ports(tmp_path: Path) -> None:
