@@ -182,20 +182,26 @@ def acl_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server.stop()
 
 
-def test_password_file_authenticates_as_the_acl_user_and_follows_rotation(
-    make_api: Any, acl_redis: RedisServer, tmp_path: Path
-) -> None:
-    password_file = tmp_path / "password"
-    password_file.write_text("first-password\n")
+def acl_api(make_api: Any, server: RedisServer, password_file: Path, password: str) -> Api:
+    """The app as the ACL user `kv`, its password read from a mounted file."""
+    password_file.write_text(password + "\n")
     api: Api = make_api(
         Config(
-            redis_url=acl_redis.url,
+            redis_url=server.url,
             redis_auth="password",
             redis_username="kv",
             redis_password_file=str(password_file),
             key_prefix="acl:",
         )
     )
+    return api
+
+
+def test_password_file_authenticates_as_the_acl_user_and_follows_rotation(
+    make_api: Any, acl_redis: RedisServer, tmp_path: Path
+) -> None:
+    password_file = tmp_path / "password"
+    api = acl_api(make_api, acl_redis, password_file, "first-password")
     assert api.post("/write", json={"key": "k", "value": "v"}).status_code == 201
 
     # Rotation: the new password is added, the mounted file changes, the old one is removed.
@@ -212,15 +218,7 @@ def test_wrong_password_is_503_not_500(
     make_api: Any, acl_redis: RedisServer, tmp_path: Path
 ) -> None:
     password_file = tmp_path / "password"
-    password_file.write_text("not-the-password\n")
-    api: Api = make_api(
-        Config(
-            redis_url=acl_redis.url,
-            redis_auth="password",
-            redis_username="kv",
-            redis_password_file=str(password_file),
-        )
-    )
+    api = acl_api(make_api, acl_redis, password_file, "not-the-password")
     response = api.get("/readyz")
     assert response.status_code == 503
     assert response.json["error"]["code"] == "redis_unavailable"
