@@ -14,6 +14,9 @@ from pathlib import Path
 
 from tools.testkit.tooling import require_tool
 
+# Starts of a server whose picked port another process bound first.
+START_ATTEMPTS = 3
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -110,8 +113,6 @@ class RedisServer:
     nodes.conf names them).
     """
 
-    START_ATTEMPTS = 3
-
     def __init__(
         self,
         workdir: Path,
@@ -137,13 +138,13 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        for attempt in range(1, self.START_ATTEMPTS + 1):
+        for attempt in range(1, START_ATTEMPTS + 1):
             try:
                 self._spawn()
                 break
             except RuntimeError:
                 taken = "Address already in use" in self.log_path.read_text(errors="replace")
-                if not taken or self.fixed_port or self._started or attempt == self.START_ATTEMPTS:
+                if not taken or self.fixed_port or self._started or attempt == START_ATTEMPTS:
                     raise
                 self.port = free_port()
                 self.bus_port = free_port() if self.bus_port else None
@@ -205,7 +206,7 @@ class Gunicorn:
     def start(self, timeout: float = 20.0) -> Gunicorn:
         """Starts gunicorn; a picked port that another process bound first
         is picked again (as RedisServer does)."""
-        for attempt in range(1, RedisServer.START_ATTEMPTS + 1):
+        for attempt in range(1, START_ATTEMPTS + 1):
             with self.log_path.open("ab") as log:
                 self.proc = subprocess.Popen(
                     [
@@ -228,7 +229,7 @@ class Gunicorn:
                 taken = "Connection in use" in self.logs()
                 stop(self.proc)
                 self.proc = None
-                if not taken or self.fixed_port or attempt == RedisServer.START_ATTEMPTS:
+                if not taken or self.fixed_port or attempt == START_ATTEMPTS:
                     raise
                 self.port = free_port()
         raise AssertionError("unreachable")
