@@ -15,6 +15,7 @@ Usage:
         srcs = ["tests/test_chart.py"],
         data = glob(["chart/**"]),
         tools = {"@redis//:redis-server": "redis-server"},  # put on PATH
+        host_tools = ["git"],  # must be on the agent's PATH
     )
 """
 
@@ -32,7 +33,7 @@ _PYTEST_DEPS = [
 def _dirname(path):
     return path.rpartition("/")[0]
 
-def pytest_test(name, srcs, data = [], deps = [], tools = [], args = [], **kwargs):
+def pytest_test(name, srcs, data = [], deps = [], tools = [], host_tools = [], args = [], **kwargs):
     """Runs pytest on `srcs` (package-relative test files) as one Bazel test.
 
     Args:
@@ -45,6 +46,9 @@ def pytest_test(name, srcs, data = [], deps = [], tools = [], args = [], **kwarg
         of labels (each under its file name) or a dict of label to command
         name. So `require_tool("redis-server")` finds the hermetic
         `@redis//:redis-server` under Bazel and the local one without it.
+      host_tools: commands no module provides, which the machine running
+        the test must have on Bazel's strict PATH (/bin:/usr/bin:/usr/local/bin).
+        The runner checks them first and fails naming the missing ones.
       args: extra pytest arguments, after the test files.
       **kwargs: passed to py_test (size, tags, timeout, shard_count, ...).
     """
@@ -59,6 +63,7 @@ def pytest_test(name, srcs, data = [], deps = [], tools = [], args = [], **kwarg
         srcs = [_RUNNER] + srcs + [c for c in conftests if c not in srcs],
         main = _RUNNER,
         args = ["--kv-tool=%s=$(rootpath %s)" % (command, tool) for tool, command in tool_names.items()] +
+               ["--kv-host-tool=" + command for command in host_tools] +
                ["%s/%s" % (package, src) if package else src for src in srcs] +
                args,
         data = data + tool_names.keys() + [Label("//:pyproject.toml")],

@@ -9,6 +9,7 @@ runner only translates Bazel's test protocol into pytest options.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 TOOL_FLAG = "--kv-tool="
+HOST_TOOL_FLAG = "--kv-host-tool="
 
 
 def put_tools_on_path(tools: list[str], bin_dir: Path) -> None:
@@ -31,6 +33,11 @@ def put_tools_on_path(tools: list[str], bin_dir: Path) -> None:
         if not link.exists():
             link.symlink_to(target)
     os.environ["PATH"] = os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")])
+
+
+def missing_host_tools(names: list[str]) -> list[str]:
+    """Host tools (pytest_test's host_tools) that are not on PATH."""
+    return [name for name in names if shutil.which(name) is None]
 
 
 def bazel_options(env: dict[str, str]) -> list[str]:
@@ -63,7 +70,15 @@ class Shard:
 
 def main(argv: list[str]) -> int:
     tools = [arg.removeprefix(TOOL_FLAG) for arg in argv if arg.startswith(TOOL_FLAG)]
-    pytest_args = [arg for arg in argv if not arg.startswith(TOOL_FLAG)]
+    host_tools = [
+        arg.removeprefix(HOST_TOOL_FLAG) for arg in argv if arg.startswith(HOST_TOOL_FLAG)
+    ]
+    pytest_args = [arg for arg in argv if not arg.startswith((TOOL_FLAG, HOST_TOOL_FLAG))]
+    if missing := missing_host_tools(host_tools):
+        raise SystemExit(
+            f"pytest_main: {', '.join(missing)} not on PATH ({os.environ.get('PATH', '')}): "
+            "the machine running this test must provide them (pytest_test host_tools)"
+        )
     scratch = Path(os.environ.get("TEST_TMPDIR") or tempfile.gettempdir())
     if tools:
         put_tools_on_path(tools, scratch / "kv-tools-bin")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from tools.bazel.build_graph import walk_files
+from tools.bazel.tree import repo_files
 from tools.testkit.tooling import REPO_ROOT, read_versions, require_tool
 
 BAZEL_FILE_NAMES = {"BUILD", "BUILD.bazel", "MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel"}
@@ -13,7 +13,7 @@ BAZEL_FILE_NAMES = {"BUILD", "BUILD.bazel", "MODULE.bazel", "WORKSPACE", "WORKSP
 def bazel_files() -> list[str]:
     return [
         p.relative_to(REPO_ROOT).as_posix()
-        for p in walk_files(REPO_ROOT)
+        for p in repo_files()
         if p.name in BAZEL_FILE_NAMES or p.suffix == ".bzl"
     ]
 
@@ -33,7 +33,7 @@ def test_buildifier_is_the_pinned_version() -> None:
 
 def test_buildifier_reports_no_format_or_lint_findings() -> None:
     # The same as `buildifier -mode=check -lint=warn -r .`, minus .venv and
-    # other tool state that walk_files skips.
+    # other tool state that repo_files skips.
     result = subprocess.run(
         [require_tool("buildifier"), "-mode=check", "-lint=warn", *bazel_files()],
         cwd=REPO_ROOT,

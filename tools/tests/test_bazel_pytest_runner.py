@@ -82,6 +82,21 @@ def test_a_missing_tool_fails_before_any_test_runs(tmp_path: Path) -> None:
     assert "external/absent is not in the runfiles" in result.stderr
 
 
+def test_a_host_tool_missing_from_path_fails_naming_it(tmp_path: Path) -> None:
+    root = runfiles(tmp_path)
+    result = run_runner(
+        root,
+        "--kv-tool=kv-probe=external/probe",
+        "--kv-host-tool=sh",
+        "--kv-host-tool=kv-no-such-tool",
+        "pkg/test_sample.py",
+    )
+    assert result.returncode != 0
+    assert "kv-no-such-tool not on PATH" in result.stderr
+    assert "sh," not in result.stderr, "a tool that is on PATH is not reported"
+    assert passed(result) == 0
+
+
 def test_shards_split_the_tests_and_together_run_all(tmp_path: Path) -> None:
     root = runfiles(tmp_path)
     counts = []
