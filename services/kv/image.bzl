@@ -56,6 +56,7 @@ ENV = {
 
 EXPOSED_PORT = 8080
 
-# OCI labels; the revision label is stamped from the git commit at release.
+# OCI labels. They are fixed, so the image digest is the same stamped or
+# not; a release names its commit in the pushed tag instead.
 SOURCE_URL = "https://github.com/example-org/kv-platform"
 CREATED = "1970-01-01T00:00:00Z"

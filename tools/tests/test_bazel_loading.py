@@ -149,6 +149,17 @@ def test_unknown_attribute_undeclared_label_and_missing_symbol_are_reported(
     )
 
 
+def test_a_target_used_from_another_package_must_be_visible_to_it(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path / "repo")
+    edit(tree / "services" / "kv" / "BUILD.bazel", '    visibility = ["//deploy:__pkg__"],\n', "")
+    messages = evaluate(tree).messages()
+    assert any(
+        m.startswith("deploy/BUILD.bazel:")
+        and "//services/kv:image_index.digest is not visible to //deploy" in m
+        for m in messages
+    ), "\n".join(messages)
+
+
 def reachable(report: Report, start: str) -> Iterator[dict[str, Any]]:
     """Main-repository targets that `start` depends on through label attributes."""
     todo, seen = [start], set()

@@ -70,6 +70,18 @@ def test_image_hub_resolves_wheels_for_both_image_architectures() -> None:
     assert {"linux_x86_64", "linux_aarch64"} <= strings(service_hub["target_platforms"])
 
 
+def test_test_hub_resolves_for_the_host_only() -> None:
+    """rules_python's pip.parse resolves for every platform it defines when
+    target_platforms is empty; the test tools never leave the host."""
+    (test_hub,) = [h for h in module_calls("parse") if h["hub_name"] == "pypi_test"]
+    assert strings(test_hub["target_platforms"]) == {"{os}_{arch}"}
+
+
+def test_loading_check_builds_with_the_pinned_interpreter() -> None:
+    go_mod = (REPO_ROOT / "tools" / "bazel" / "starlark-check" / "go.mod").read_text()
+    assert f"go.starlark.net {read_versions()['GO_STARLARK_VERSION']}" in go_mod
+
+
 def test_buildifier_under_bazel_is_the_pinned_version() -> None:
     assert bazel_deps()["buildifier_prebuilt"] == read_versions()["BUILDIFIER_VERSION"]
 

@@ -196,10 +196,21 @@ func (c *checker) buildPredeclared(open bool) starlark.StringDict {
 	for k, v := range c.nativeMembers(open) {
 		d[k] = v
 	}
-	d["package"] = builtin("package", func(*starlark.Thread, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+	d["package"] = builtin("package", func(t *starlark.Thread, _ starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		p, err := currentPkg(t)
+		if err != nil {
+			return nil, err
+		}
+		if v := kwarg(kwargs, "default_visibility"); v == nil {
+			return starlark.None, nil
+		} else if v, ok := toJSON(v).([]any); ok {
+			p.defaultVisibility = v
+		}
 		return starlark.None, nil
 	})
-	d["licenses"] = d["package"]
+	d["licenses"] = builtin("licenses", func(*starlark.Thread, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+		return starlark.None, nil
+	})
 	return d
 }
 

@@ -51,6 +51,8 @@ type pkg struct {
 	targets map[string]*target
 	outputs map[string]*target
 	err     error
+	// package(default_visibility = ...), for targets that set none.
+	defaultVisibility []any
 }
 
 type reference struct {
@@ -711,7 +713,11 @@ func (c *checker) checkReferences() {
 		if ref.from.pkg.repo.kind != "main" {
 			continue
 		}
-		if msg := c.resolve(ref.label); msg != "" {
+		msg := c.resolve(ref.label)
+		if msg == "" {
+			msg = c.invisible(ref.label, ref.from.pkg)
+		}
+		if msg != "" {
 			c.problem(filepath.Join(c.root, ref.from.File), ref.from.Line, "%s: attribute %s: %s: %s", ref.from.Label, ref.attr, ref.text, msg)
 		}
 	}
@@ -756,6 +762,41 @@ func (c *checker) resolve(l label) string {
 		}
 	}
 	return fmt.Sprintf("no target or file %q in %s", l.name, displayPkg(r.key, l.pkg))
+}
+
+// invisible says why a main-repository target may not be used from package
+// `from` ("" when it may): its visibility, else the package's default
+// (private). Source files and package groups are not checked.
+func (c *checker) invisible(l label, from *pkg) string {
+	p := c.pkgs[c.pkgKey(l.repo, l.pkg)]
+	if l.repo != "" || p == nil || p.path == from.path {
+		return ""
+	}
+	tg, ok := p.targets[l.name]
+	if !ok {
+		if tg, ok = p.outputs[l.name]; !ok {
+			return ""
+		}
+	}
+	visibility, set := tg.Attrs["visibility"].([]any)
+	if !set {
+		visibility = p.defaultVisibility
+	}
+	for _, v := range visibility {
+		s, _ := v.(string)
+		vl, err := c.parseLabel(s, "", p.path)
+		switch {
+		case err != nil || s == "//visibility:public" || vl.repo != "":
+			return ""
+		case vl.name == "__pkg__" && vl.pkg == from.path:
+			return ""
+		case vl.name == "__subpackages__" && (vl.pkg == "" || from.path == vl.pkg || strings.HasPrefix(from.path, vl.pkg+"/")):
+			return ""
+		case vl.name != "__pkg__" && vl.name != "__subpackages__" && s != "//visibility:private":
+			return "" // a package_group
+		}
+	}
+	return fmt.Sprintf("%s is not visible to //%s (visibility %v)", tg.Label, from.path, visibility)
 }
 
 func firstLine(err error) string {
