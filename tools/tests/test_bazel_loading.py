@@ -160,6 +160,18 @@ def test_a_target_used_from_another_package_must_be_visible_to_it(tmp_path: Path
     ), "\n".join(messages)
 
 
+def test_a_module_version_without_pinned_sources_is_reported(tmp_path: Path) -> None:
+    """A ruleset the BUILD files load from must be evaluated, never stubbed."""
+    tree = copy_tree(tmp_path / "repo")
+    edit(
+        tree / "MODULE.bazel",
+        'name = "aspect_bazel_lib", version = "2.21.1"',
+        'name = "aspect_bazel_lib", version = "2.99.0"',
+    )
+    messages = "\n".join(evaluate(tree).messages())
+    assert "no pinned sources for aspect_bazel_lib 2.99.0" in messages, messages
+
+
 def reachable(report: Report, start: str) -> Iterator[dict[str, Any]]:
     """Main-repository targets that `start` depends on through label attributes."""
     todo, seen = [start], set()

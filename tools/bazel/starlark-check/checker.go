@@ -325,6 +325,11 @@ func (c *checker) load(t *starlark.Thread, module string) (starlark.StringDict, 
 	if src, ok := target.synthBzl[filepath.ToSlash(rel)]; ok {
 		return c.exec("<"+target.key+">/"+filepath.ToSlash(rel), src, false)
 	}
+	if target.version != "" && target.kind != "module" && r.kind == "main" {
+		// The main repository's own loads must run the real code: a module
+		// version without pinned sources would silently become stubs.
+		return nil, fmt.Errorf("load(%q): no pinned sources for %s %s (add its archive as reference/bazel/SOURCES.md says)", module, l.repo, target.version)
+	}
 	if target.dir == "" || target.kind == "overlay" || target.kind == "generated" {
 		// A repository only Bazel can produce (an extension's, or a module
 		// without pinned sources): every symbol the caller loads is a stub.
