@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tools.bazel.loading import Report, evaluate
+from tools.bazel.tree import SKIP_DIRS
 from tools.testkit.tooling import REPO_ROOT
 
 BAZELRC = REPO_ROOT / ".bazelrc"
@@ -58,7 +59,7 @@ def copy_tree(destination: Path) -> Path:
     shutil.copytree(
         REPO_ROOT,
         destination,
-        ignore=shutil.ignore_patterns(".git", ".venv", "node_modules", "__pycache__", "bazel-*"),
+        ignore=shutil.ignore_patterns(*SKIP_DIRS, "bazel-*"),
         symlinks=True,
     )
     return destination
