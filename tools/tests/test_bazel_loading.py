@@ -23,13 +23,13 @@ BAZELRC = REPO_ROOT / ".bazelrc"
 
 
 def bazelrc_labels(path: Path = BAZELRC) -> tuple[str, ...]:
-    """`file:line:label` for each `--@repo//pkg:flag=value` (and //) a .bazelrc sets."""
+    """`file:line:label=value` for each `--@repo//pkg:flag=value` (or //) a .bazelrc sets."""
     found = []
     for number, line in enumerate(path.read_text().split("\n"), start=1):
         if line.lstrip().startswith("#"):
             continue
-        for label in re.findall(r"--((?:@[\w.+-]*)?//[^=\s]+)", line):
-            found.append(f"{path.name}:{number}:{label}")
+        for flag in re.findall(r"--((?:@[\w.+-]*)?//[^=\s]+(?:=\S*)?)", line):
+            found.append(f"{path.name}:{number}:{flag}")
     return tuple(found)
 
 
@@ -41,6 +41,25 @@ def report() -> Report:
 def test_build_and_module_files_load_as_bazel_would(report: Report) -> None:
     assert report.targets, "no targets at all: the check evaluated nothing"
     assert not report.problems, "\n".join(report.messages())
+
+
+def test_a_bazelrc_flag_value_its_setting_does_not_allow_is_reported(tmp_path: Path) -> None:
+    rc = copy_tree(tmp_path / "repo") / ".bazelrc"
+    edit(rc, "bootstrap_impl=script", "bootstrap_impl=scripted")
+    messages = evaluate(rc.parent, resolve=bazelrc_labels(rc)).messages()
+    assert any(
+        m.startswith(".bazelrc:") and "bootstrap_impl=scripted: the flag allows only" in m
+        for m in messages
+    ), "\n".join(messages)
+
+
+def test_tests_start_the_hermetic_interpreter_not_system_python() -> None:
+    """rules_python's default system_python bootstrap runs `/usr/bin/env python3`
+    on the strict action PATH; the script bootstrap uses the toolchain's."""
+    assert any(
+        flag.endswith("@rules_python//python/config_settings:bootstrap_impl=script")
+        for flag in bazelrc_labels()
+    )
 
 
 def test_the_card_commands_targets_are_declared(report: Report) -> None:

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -881,7 +882,7 @@ func javaStringEscapes(src []byte) []byte {
 	})
 }
 
-// resolveExtra checks a label from outside the BUILD files ("file:line:label").
+// resolveExtra checks a label from outside the BUILD files ("file:line:label[=value]").
 func (c *checker) resolveExtra(spec string) {
 	parts := strings.SplitN(spec, ":", 3)
 	if len(parts) != 3 {
@@ -890,12 +891,20 @@ func (c *checker) resolveExtra(spec string) {
 	}
 	line, _ := strconv.Atoi(parts[1])
 	file := filepath.Join(c.root, parts[0])
-	l, err := c.parseLabel(parts[2], "", "")
+	text, value, hasValue := strings.Cut(parts[2], "=")
+	l, err := c.parseLabel(text, "", "")
 	if err != nil {
-		c.problem(file, line, "%s: %v", parts[2], err)
+		c.problem(file, line, "%s: %v", text, err)
 		return
 	}
 	if msg := c.resolve(l); msg != "" {
-		c.problem(file, line, "%s: %s", parts[2], msg)
+		c.problem(file, line, "%s: %s", text, msg)
+		return
+	}
+	// A flag's value must be one its build setting allows (values = [...]).
+	if p := c.pkgs[c.pkgKey(l.repo, l.pkg)]; hasValue && p != nil && p.targets[l.name] != nil {
+		if allowed, ok := p.targets[l.name].Attrs["values"].([]any); ok && !slices.Contains(allowed, any(value)) {
+			c.problem(file, line, "%s=%s: the flag allows only %v", text, value, allowed)
+		}
 	}
 }

@@ -10,7 +10,7 @@
 // only Bazel's Java side or a repository rule provides is an inert stub.
 // Macros run as written.
 //
-// Usage: bazel-starlark-check -root REPO -rulesets DIR -bcr DIR [-alias mod@v=v2]... [-resolve file:line:label]...
+// Usage: bazel-starlark-check -root REPO -rulesets DIR -bcr DIR [-alias mod@v=v2]... [-resolve file:line:label[=value]]...
 // Output: JSON {"problems": [...], "targets": [...], "outputs": {...}, "module": {...}}.
 package main
 
@@ -34,7 +34,7 @@ func main() {
 	bcr := flag.String("bcr", "", "directory with the Bazel Central Registry's modules/")
 	bazelVersion := flag.String("bazel-version", "", "Bazel release (native.bazel_version)")
 	var aliases, resolve multiFlag
-	flag.Var(&resolve, "resolve", "file:line:label: a label written outside BUILD files (e.g. a .bazelrc flag) that must name a target")
+	flag.Var(&resolve, "resolve", "file:line:label[=value]: a label written outside BUILD files (a .bazelrc flag) that must name a target (and allow the value)")
 	flag.Var(&aliases, "alias", "module@version=version: evaluate a module version from another version's sources")
 	flag.Parse()
 
