@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -482,11 +481,4 @@ func (c *checker) synthPull(mf *moduleFile, tg *tag) {
 			r.synth = map[string]string{"": render(single, repoName)}
 		}
 	}
-	var used []string
-	for _, u := range mf.UseRepos {
-		if u.Proxy == tg.Proxy {
-			used = append(used, u.Name)
-		}
-	}
-	sort.Strings(used)
 }
