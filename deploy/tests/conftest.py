@@ -23,7 +23,7 @@ from deploy.tests.manifests import (
     Render,
     load_all,
 )
-from tools.testkit.tooling import read_versions, require_tool, schemas_dir
+from tools.testkit.tooling import require_tool, schemas_dir, tool_versions
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +90,7 @@ def gitops_manifests(gitops_files: list[Path]) -> list[Manifest]:
 
 @pytest.fixture(scope="session")
 def versions() -> dict[str, str]:
-    return read_versions()
+    return tool_versions()
 
 
 _COMBINATORS = ("oneOf", "anyOf", "allOf", "not")
@@ -148,7 +148,9 @@ def extra_crd_schemas(tmp_path_factory: pytest.TempPathFactory, versions: dict[s
     go = require_tool(
         "go", "install Go 1.24+ (it fetches the pinned CRD module from the Go module proxy)"
     )
-    module = f"sigs.k8s.io/secrets-store-csi-driver@{versions['SECRETS_STORE_CSI_DRIVER_VERSION']}"
+    module = (
+        f"sigs.k8s.io/secrets-store-csi-driver@v{versions['KV_SECRETS_STORE_CSI_DRIVER_VERSION']}"
+    )
     result = subprocess.run(
         [go, "mod", "download", "-json", module],
         capture_output=True, text=True, check=False, timeout=300, cwd=DEPLOY,
@@ -174,7 +176,7 @@ def kubeconform(
     """kubeconform, strict, offline: Kubernetes core schemas, then the CRD schemas."""
     binary = require_tool("kubeconform")
     schemas = schemas_dir()
-    k8s_version = versions["KUBERNETES_SCHEMA_VERSION"].removeprefix("v")
+    k8s_version = versions["KV_KUBERNETES_VERSION"]
     crd_layout = "{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"
 
     def run(files: list[Path]) -> subprocess.CompletedProcess[str]:

@@ -136,7 +136,7 @@ def test_bootstrap_installs_the_pinned_argo_cd_release_validated_here(
     kustomization = yaml.safe_load(
         (ARGOCD / "bootstrap" / "argo-cd" / "kustomization.yaml").read_text()
     )
-    version = versions["ARGOCD_VERSION"]
+    version = "v" + versions["argocd"]
     remote = [r for r in kustomization["resources"] if "://" in r]
     assert remote == [
         f"https://raw.githubusercontent.com/argoproj/argo-cd/{version}/manifests/install.yaml"

@@ -12,7 +12,7 @@ import jsonschema
 import yaml
 
 from deploy.tests.manifests import CHART
-from tools.testkit.tooling import require_tool, schemas_dir
+from tools.testkit.tooling import REPO_ROOT, require_tool, schemas_dir
 
 
 def _suites() -> dict[str, Any]:
@@ -51,8 +51,8 @@ def test_helm_unittest_suites_pass() -> None:
 
 
 def test_helm_unittest_wrapper_builds_the_pinned_version(versions: dict[str, str]) -> None:
-    go_mod = (CHART.parents[1] / "tools" / "helm-unittest" / "go.mod").read_text()
+    go_mod = (REPO_ROOT / "tools" / "toolchain" / "go" / "helm-unittest" / "go.mod").read_text()
     required = re.search(r"github\.com/helm-unittest/helm-unittest (v\S+)", go_mod)
     assert required, go_mod
-    assert required[1] == versions["HELM_UNITTEST_VERSION"]
+    assert required[1] == "v" + versions["aqua:helm-unittest/helm-unittest"]
     assert "replace github.com/vmware-labs/yaml-jsonpath" in go_mod

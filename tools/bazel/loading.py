@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tools.testkit.tooling import REPO_ROOT, read_versions, require_tool
+from tools.testkit.tooling import REPO_ROOT, require_tool
 
 # container-structure-test has no v1.22.1 tag; the registry's 1.22.1 differs
 # from v1.22.0 only in its version line (reference/bazel/SOURCES.md).
@@ -111,7 +111,7 @@ def evaluate(root: Path = REPO_ROOT, resolve: tuple[str, ...] = ()) -> Report:
         "-bcr",
         str(reference / "bcr"),
         "-bazel-version",
-        read_versions()["BAZEL_VERSION"],
+        (REPO_ROOT / ".bazelversion").read_text().strip(),
     ]
     for alias in SOURCE_ALIASES:
         command += ["-alias", alias]

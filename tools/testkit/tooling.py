@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tools.toolchain.pins import pins
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-INSTALL_HINT = "run tools/test, which installs it (see tools/lib/bootstrap.sh and tools/setup.d/)"
+INSTALL_HINT = "run tools/test, which installs it (see tools/toolchain/)"
 
 
 def require_tool(name: str, hint: str = INSTALL_HINT) -> str:
@@ -33,12 +35,6 @@ def schemas_dir() -> Path:
     return path
 
 
-def read_versions() -> dict[str, str]:
-    """tools/versions.env as a dict: the one place tool versions are pinned."""
-    versions: dict[str, str] = {}
-    for line in (REPO_ROOT / "tools" / "versions.env").read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            versions[key] = value
-    return versions
+def tool_versions() -> dict[str, str]:
+    """The versions mise.toml pins, keyed as mise reads them (`helm`, `aqua:buildkite/agent`)."""
+    return pins(REPO_ROOT / "mise.toml")

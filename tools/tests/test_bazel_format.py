@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 from tools.bazel.tree import repo_files
-from tools.testkit.tooling import REPO_ROOT, read_versions, require_tool
+from tools.testkit.tooling import REPO_ROOT, require_tool, tool_versions
 
 BAZEL_FILE_NAMES = {"BUILD", "BUILD.bazel", "MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel"}
 
@@ -28,7 +28,7 @@ def test_buildifier_is_the_pinned_version() -> None:
     result = subprocess.run(
         [require_tool("buildifier"), "--version"], capture_output=True, text=True, check=True
     )
-    assert read_versions()["BUILDIFIER_VERSION"] in result.stdout
+    assert tool_versions()["npm:@bazel/buildifier"] in result.stdout
 
 
 def test_buildifier_reports_no_format_or_lint_findings() -> None:

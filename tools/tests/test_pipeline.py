@@ -21,7 +21,7 @@ import yaml
 
 from tools.delivery.buildkite_conditions import evaluate
 from tools.delivery.image_values import ImageRef, render
-from tools.testkit.tooling import REPO_ROOT, read_versions, require_tool, schemas_dir
+from tools.testkit.tooling import REPO_ROOT, require_tool, schemas_dir, tool_versions
 
 BUILDKITE = REPO_ROOT / ".buildkite"
 PIPELINE = BUILDKITE / "pipeline.yml"
@@ -86,8 +86,8 @@ def test_buildkite_agent_rejects_a_malformed_pipeline(tmp_path: Path) -> None:
 
 
 def test_agent_version_is_the_one_pinned() -> None:
-    pinned = read_versions()["BUILDKITE_AGENT_VERSION"]
-    go_mod = (BUILDKITE / "tools" / "agent" / "go.mod").read_text()
+    pinned = "v" + tool_versions()["aqua:buildkite/agent"]
+    go_mod = (REPO_ROOT / "tools" / "toolchain" / "go" / "buildkite-agent" / "go.mod").read_text()
     assert re.search(
         rf"^\s*github\.com/buildkite/agent/v3 {re.escape(pinned)}( // indirect)?$", go_mod, re.M
     )
@@ -109,8 +109,9 @@ def test_every_command_is_an_executable_script_in_the_repo() -> None:
 
 
 def test_step_scripts_pass_shellcheck() -> None:
+    toolchain = REPO_ROOT / "tools" / "toolchain"
     scripts = [*STEPS.glob("*.sh"), *STEPS.glob("lib/*.sh"), REPO_ROOT / "tools" / "release",
-               REPO_ROOT / "tools" / "setup.d" / "40-delivery.sh"]  # fmt: skip
+               toolchain / "setup.sh", *toolchain.glob("areas/*.sh")]  # fmt: skip
     result = subprocess.run(
         [require_tool("shellcheck"), "--external-sources", *map(str, scripts)],
         cwd=REPO_ROOT, capture_output=True, text=True, check=False,

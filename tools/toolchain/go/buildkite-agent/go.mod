@@ -1,11 +1,10 @@
-// Wrapper module that builds buildkite-agent (tools/setup.d/40-delivery.sh).
-// The agent's go.mod has no replace directives, but its dependency
-// drjosh.dev/zzglob is served from a vanity host that this workplace's module
-// proxy allowlist refuses; the same tagged source is published under its
-// GitHub path, so the replace below points at that (its go.mod still declares
-// drjosh.dev/zzglob, which the go command accepts for a replacement). Keep the
-// agent version in step with BUILDKITE_AGENT_VERSION in tools/versions.env
-// (tools/tests/test_pipeline.py checks it).
+// Builds buildkite-agent. The agent's go.mod has no replace directives, but
+// its dependency drjosh.dev/zzglob is served from a vanity host that the
+// module proxy these machines reach refuses; the same tagged source is
+// published under its GitHub path, so the replace below points at that (its
+// go.mod still declares drjosh.dev/zzglob, which the go command accepts for a
+// replacement). The agent version it requires is the one mise.toml pins
+// (tools/tests/test_pipeline.py checks they agree).
 module example.com/kv-platform/buildkite-agent
 
 go 1.26.5

@@ -1,8 +1,8 @@
 // Builds helm-unittest as a standalone binary. Its own go.mod has a replace
 // directive, which `go install module@version` refuses, so this wrapper module
-// repeats the replace and pins the version (tools/versions.env
-// HELM_UNITTEST_VERSION must match; deploy/tests check it).
-module github.com/example-org/kv-platform/deploy/tools/helm-unittest
+// repeats the replace. The version it requires is the one mise.toml pins
+// (deploy/tests check they agree).
+module github.com/example-org/kv-platform/tools/toolchain/go/helm-unittest
 
 go 1.26.0
 

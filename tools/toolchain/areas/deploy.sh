@@ -1,0 +1,8 @@
+# shellcheck shell=bash
+# The Helm chart and the Argo CD objects (deploy/).
+kv_go_tool helm helm.sh/helm/v4/cmd/helm "v$(kv_pin helm)"
+kv_go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "v$(kv_pin kubeconform)"
+kv_go_tool helm-unittest github.com/helm-unittest/helm-unittest/cmd/helm-unittest \
+  "v$(kv_pin aqua:helm-unittest/helm-unittest)" "$KV_TOOLCHAIN/go/helm-unittest"
+kv_pip_tool checkov "$KV_ROOT/tools/checkov/requirements.lock"
+kv_apt shellcheck shellcheck
