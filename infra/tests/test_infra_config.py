@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from infra.tests.toolchain import CONFIGURATIONS, INFRA, MODULES, config_id
 from tools.testkit.tooling import REPO_ROOT, read_versions
@@ -184,3 +185,16 @@ def test_module_tests_prove_bad_input_is_rejected(module: Path) -> None:
     )
     assert validations > 0, f"{config_id(module)} validates none of its inputs"
     assert rejected > 0, f"{config_id(module)} has no expect_failures test"
+
+
+def test_ci_identity_step_keys_are_steps_of_the_pipeline() -> None:
+    # The WIF condition admits only these step keys: a renamed step would
+    # fail every token exchange.
+    variables = (INFRA / "modules" / "ci_identity" / "variables.tf").read_text()
+    default = re.search(r"step_keys\s*=\s*optional\(list\(string\),\s*\[([^\]]*)\]\)", variables)
+    assert default, "ci_identity buildkite.step_keys has no default"
+    step_keys = re.findall(r'"([^"]+)"', default[1])
+    pipeline = yaml.safe_load((REPO_ROOT / ".buildkite" / "pipeline.yml").read_text())
+    keys = {step.get("key") for step in pipeline["steps"] if isinstance(step, dict)}
+    assert step_keys, "ci_identity buildkite.step_keys must not be empty"
+    assert set(step_keys) <= keys, f"{step_keys} not all in pipeline steps {keys}"
