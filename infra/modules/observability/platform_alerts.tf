@@ -111,6 +111,41 @@ resource "google_monitoring_alert_policy" "redis_memory" {
   }
 }
 
+# A node that is not healthy is being failed over (a primary: its replica
+# is promoted and writes to its slots fail for seconds) or replaced (a
+# replica: the shard has one copy less until it is back).
+resource "google_monitoring_alert_policy" "redis_node_unhealthy" {
+  project               = var.project_id
+  display_name          = "${var.service.display_name} Redis node unhealthy (failover or replacement)"
+  combiner              = "OR"
+  severity              = "WARNING"
+  notification_channels = var.alerting.notification_channels
+
+  conditions {
+    display_name = "A node of ${var.watched.redis_cluster_id} reports unhealthy"
+    condition_threshold {
+      filter          = "metric.type=\"redis.googleapis.com/cluster/node/server/healthy\" AND resource.type=\"redis.googleapis.com/ClusterNode\" AND resource.label.\"cluster_id\"=\"${var.watched.redis_cluster_id}\""
+      comparison      = "COMPARISON_LT"
+      threshold_value = 1
+      duration        = "60s"
+
+      aggregations {
+        alignment_period   = "60s"
+        per_series_aligner = "ALIGN_FRACTION_TRUE"
+      }
+    }
+  }
+
+  alert_strategy {
+    auto_close = "1800s"
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "Memorystore is failing over or replacing a node. Expect seconds of MOVED/connection errors on its shard (the client retries); if it repeats, check the zone's health and the cluster's operations."
+  }
+}
+
 # The managed certificate renews itself; if renewal fails (DNS
 # authorization record gone), the uptime check sees the expiry coming.
 resource "google_monitoring_alert_policy" "certificate_expiry" {
@@ -123,8 +158,9 @@ resource "google_monitoring_alert_policy" "certificate_expiry" {
   conditions {
     display_name = "Days until the served certificate expires below ${var.alerting.certificate_expiry_days}"
     condition_threshold {
-      filter          = "metric.type=\"monitoring.googleapis.com/uptime_check/time_until_ssl_cert_expires\" AND resource.type=\"uptime_url\" AND metric.label.\"check_id\"=\"${google_monitoring_uptime_check_config.https.uptime_check_id}\""
-      comparison      = "COMPARISON_LT"
+      filter     = "metric.type=\"monitoring.googleapis.com/uptime_check/time_until_ssl_cert_expires\" AND resource.type=\"uptime_url\" AND metric.label.\"check_id\"=\"${google_monitoring_uptime_check_config.https.uptime_check_id}\""
+      comparison = "COMPARISON_LT"
+      # The metric counts days.
       threshold_value = var.alerting.certificate_expiry_days
       duration        = "600s"
 

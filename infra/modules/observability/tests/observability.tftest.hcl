@@ -119,6 +119,7 @@ run "every_alert_reaches_the_notification_channels" {
       [for p in google_monitoring_alert_policy.edge_denials : p.notification_channels == tolist(["projects/example-kv-prod/notificationChannels/123"])],
       [google_monitoring_alert_policy.uptime.notification_channels == tolist(["projects/example-kv-prod/notificationChannels/123"])],
       [google_monitoring_alert_policy.redis_memory.notification_channels == tolist(["projects/example-kv-prod/notificationChannels/123"])],
+      [google_monitoring_alert_policy.redis_node_unhealthy.notification_channels == tolist(["projects/example-kv-prod/notificationChannels/123"])],
       [google_monitoring_alert_policy.certificate_expiry.notification_channels == tolist(["projects/example-kv-prod/notificationChannels/123"])],
     ))
     error_message = "Every alert policy must notify the channels passed in."
@@ -146,6 +147,11 @@ run "alerts_on_what_the_server_error_sli_cannot_see" {
   assert {
     condition     = strcontains(google_monitoring_alert_policy.redis_memory.conditions[0].condition_threshold[0].filter, "redis.googleapis.com/cluster/memory/maximum_utilization") && strcontains(google_monitoring_alert_policy.redis_memory.conditions[0].condition_threshold[0].filter, "\"cluster_id\"=\"kv-redis\"") && google_monitoring_alert_policy.redis_memory.conditions[0].condition_threshold[0].threshold_value == 0.8
     error_message = "Redis memory of the kv cluster must alert before a noeviction cluster fills up."
+  }
+
+  assert {
+    condition     = strcontains(google_monitoring_alert_policy.redis_node_unhealthy.conditions[0].condition_threshold[0].filter, "redis.googleapis.com/cluster/node/server/healthy") && strcontains(google_monitoring_alert_policy.redis_node_unhealthy.conditions[0].condition_threshold[0].filter, "\"cluster_id\"=\"kv-redis\"")
+    error_message = "A Redis node going unhealthy (a failover or a replacement) must alert."
   }
 
   assert {
