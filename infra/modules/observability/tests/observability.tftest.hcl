@@ -116,11 +116,7 @@ run "every_alert_reaches_the_notification_channels" {
   assert {
     condition = alltrue(concat(
       [for p in google_monitoring_alert_policy.burn_rate : p.notification_channels == tolist(["projects/example-kv-prod/notificationChannels/123"])],
-      [for p in google_monitoring_alert_policy.edge_denials : p.notification_channels == tolist(["projects/example-kv-prod/notificationChannels/123"])],
-      [google_monitoring_alert_policy.uptime.notification_channels == tolist(["projects/example-kv-prod/notificationChannels/123"])],
-      [google_monitoring_alert_policy.redis_memory.notification_channels == tolist(["projects/example-kv-prod/notificationChannels/123"])],
-      [google_monitoring_alert_policy.redis_node_unhealthy.notification_channels == tolist(["projects/example-kv-prod/notificationChannels/123"])],
-      [google_monitoring_alert_policy.certificate_expiry.notification_channels == tolist(["projects/example-kv-prod/notificationChannels/123"])],
+      [for p in google_monitoring_alert_policy.threshold : p.notification_channels == tolist(["projects/example-kv-prod/notificationChannels/123"])],
     ))
     error_message = "Every alert policy must notify the channels passed in."
   }
@@ -140,22 +136,22 @@ run "alerts_on_what_the_server_error_sli_cannot_see" {
   command = apply
 
   assert {
-    condition     = toset(keys(google_monitoring_alert_policy.edge_denials)) == toset(["enforced", "previewed"]) && strcontains(google_logging_metric.edge_denials["enforced"].filter, "jsonPayload.enforcedSecurityPolicy.name=\"kv-edge-policy\"") && strcontains(google_logging_metric.edge_denials["previewed"].filter, "jsonPayload.previewSecurityPolicy.outcome=\"DENY\"")
-    error_message = "Cloud Armor denials (4xx, invisible to the SLI), enforced and previewed, must alert."
+    condition     = toset(keys(google_monitoring_alert_policy.threshold)) == toset(["edge_denials_enforced", "edge_denials_previewed", "redis_memory", "redis_node_unhealthy", "uptime", "certificate_expiry"]) && strcontains(google_logging_metric.edge_denials["enforced"].filter, "jsonPayload.enforcedSecurityPolicy.name=\"kv-edge-policy\"") && strcontains(google_logging_metric.edge_denials["previewed"].filter, "jsonPayload.previewSecurityPolicy.outcome=\"DENY\"")
+    error_message = "Cloud Armor denials (4xx, invisible to the SLI), enforced and previewed, Redis memory and nodes, uptime and the certificate must each alert."
   }
 
   assert {
-    condition     = strcontains(google_monitoring_alert_policy.redis_memory.conditions[0].condition_threshold[0].filter, "redis.googleapis.com/cluster/memory/maximum_utilization") && strcontains(google_monitoring_alert_policy.redis_memory.conditions[0].condition_threshold[0].filter, "\"cluster_id\"=\"kv-redis\"") && google_monitoring_alert_policy.redis_memory.conditions[0].condition_threshold[0].threshold_value == 0.8
+    condition     = strcontains(google_monitoring_alert_policy.threshold["redis_memory"].conditions[0].condition_threshold[0].filter, "redis.googleapis.com/cluster/memory/maximum_utilization") && strcontains(google_monitoring_alert_policy.threshold["redis_memory"].conditions[0].condition_threshold[0].filter, "\"cluster_id\"=\"kv-redis\"") && google_monitoring_alert_policy.threshold["redis_memory"].conditions[0].condition_threshold[0].threshold_value == 0.8
     error_message = "Redis memory of the kv cluster must alert before a noeviction cluster fills up."
   }
 
   assert {
-    condition     = strcontains(google_monitoring_alert_policy.redis_node_unhealthy.conditions[0].condition_threshold[0].filter, "redis.googleapis.com/cluster/node/server/healthy") && strcontains(google_monitoring_alert_policy.redis_node_unhealthy.conditions[0].condition_threshold[0].filter, "\"cluster_id\"=\"kv-redis\"")
+    condition     = strcontains(google_monitoring_alert_policy.threshold["redis_node_unhealthy"].conditions[0].condition_threshold[0].filter, "redis.googleapis.com/cluster/node/server/healthy") && strcontains(google_monitoring_alert_policy.threshold["redis_node_unhealthy"].conditions[0].condition_threshold[0].filter, "\"cluster_id\"=\"kv-redis\"")
     error_message = "A Redis node going unhealthy (a failover or a replacement) must alert."
   }
 
   assert {
-    condition     = strcontains(google_monitoring_alert_policy.certificate_expiry.conditions[0].condition_threshold[0].filter, "uptime_check/time_until_ssl_cert_expires") && google_monitoring_alert_policy.certificate_expiry.conditions[0].condition_threshold[0].comparison == "COMPARISON_LT"
+    condition     = strcontains(google_monitoring_alert_policy.threshold["certificate_expiry"].conditions[0].condition_threshold[0].filter, "uptime_check/time_until_ssl_cert_expires") && google_monitoring_alert_policy.threshold["certificate_expiry"].conditions[0].condition_threshold[0].comparison == "COMPARISON_LT"
     error_message = "A served certificate close to expiry (a failed managed renewal) must alert."
   }
 }
