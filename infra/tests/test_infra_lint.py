@@ -1,9 +1,7 @@
-"""Static analysis of infra/: tflint with its Terraform rules and checkov
-(security policies), with every suppression inline in the code and justified.
-
-tflint's google ruleset (valid machine types and enum values) is enabled in
-infra/.tflint.hcl for CI, where `tflint --init` can fetch it; it cannot be
-built here (infra/README.md), so these tests lint without it."""
+"""Static analysis of infra/: tflint with its Terraform rules and the google
+ruleset (machine types, enum values the provider only rejects at apply time),
+and checkov (security policies), with every suppression inline in the code and
+justified."""
 
 from __future__ import annotations
 
@@ -16,25 +14,24 @@ from typing import Any
 
 import pytest
 
-from infra.tests.toolchain import CONFIGURATIONS, INFRA, config_id, output_of
-from tools.testkit.tooling import read_versions, require_tool
+from infra.tests.toolchain import CONFIGURATIONS, INFRA, config_id, output_of, tflint_plugin_dir
+from tools.testkit.tooling import require_tool, tool_versions
 
 TFLINT_CONFIG = INFRA / ".tflint.hcl"
 GOOGLE_PLUGIN_BLOCK = re.compile(r'\nplugin "google" \{.*?\n\}\n', re.DOTALL)
 
 
-def run_tflint(
-    configuration: Path, config: Path, plugin_dir: Path
-) -> subprocess.CompletedProcess[str]:
+def run_tflint(configuration: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """tflint with infra/.tflint.hcl and the google ruleset setup built."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TFLINT_", "TF_"))}
-    env["TFLINT_PLUGIN_DIR"] = str(plugin_dir)
+    env["TFLINT_PLUGIN_DIR"] = str(tflint_plugin_dir())
     return subprocess.run(
         [
             require_tool("tflint"),
             f"--chdir={configuration}",
-            f"--config={config}",
-            "--format=compact",
+            f"--config={TFLINT_CONFIG}",
             "--no-color",
+            *args,
         ],
         env=env,
         capture_output=True,
@@ -47,17 +44,38 @@ def run_tflint(
 def test_tflint_config_enables_the_pinned_google_ruleset() -> None:
     block = GOOGLE_PLUGIN_BLOCK.search(TFLINT_CONFIG.read_text())
     assert block, "infra/.tflint.hcl must enable the google ruleset"
-    version = read_versions()["TFLINT_RULESET_GOOGLE_VERSION"].removeprefix("v")
+    version = tool_versions()["KV_TFLINT_RULESET_GOOGLE_VERSION"]
     assert f'version = "{version}"' in block[0]
     assert "enabled = true" in block[0]
 
 
+def test_tflint_loads_the_pinned_google_ruleset() -> None:
+    result = run_tflint(INFRA / "envs" / "prod", "--version")
+    version = tool_versions()["KV_TFLINT_RULESET_GOOGLE_VERSION"]
+    assert result.returncode == 0, output_of(result)
+    assert f"+ ruleset.google ({version})" in result.stdout, output_of(result)
+
+
+def test_tflint_google_ruleset_rejects_an_unknown_machine_type(tmp_path: Path) -> None:
+    # Negative control: the ruleset really runs with infra/.tflint.hcl.
+    (tmp_path / "main.tf").write_text(
+        'resource "google_container_node_pool" "this" {\n'
+        '  cluster = "kv"\n'
+        "  node_config {\n"
+        '    machine_type = "n2d-standard-3"\n'
+        "  }\n"
+        "}\n"
+    )
+    result = run_tflint(
+        tmp_path, "--format=compact", "--only=google_container_node_pool_invalid_machine_type"
+    )
+    assert result.returncode != 0, output_of(result)
+    assert '"n2d-standard-3" is an invalid as machine type' in result.stdout, output_of(result)
+
+
 @pytest.mark.parametrize("configuration", CONFIGURATIONS, ids=config_id)
-def test_tflint_terraform_rules_pass(configuration: Path, tmp_path: Path) -> None:
-    # The same config without the google plugin, which needs `tflint --init`.
-    config = tmp_path / "tflint.hcl"
-    config.write_text(GOOGLE_PLUGIN_BLOCK.sub("\n", TFLINT_CONFIG.read_text()))
-    result = run_tflint(configuration, config, tmp_path / "plugins")
+def test_tflint_terraform_and_google_rules_pass(configuration: Path) -> None:
+    result = run_tflint(configuration, "--format=compact")
     assert result.returncode == 0, output_of(result)
 
 

@@ -1,6 +1,7 @@
-"""Terraform itself on every module and root: formatting, validation against
-the google provider's 7.x schema (served by the stand-in provider), and the
-native `terraform test` suites (mock provider; no project or credentials)."""
+"""Terraform itself on every module and root: formatting, validation by the
+google provider built from its release source (schema and its own
+validators), and the native `terraform test` suites (mock provider; no
+project or credentials)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,7 @@ def test_terraform_files_are_formatted(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("configuration", CONFIGURATIONS, ids=config_id)
-def test_configuration_is_valid_against_the_provider_schema(
-    configuration: Path, tmp_path: Path
-) -> None:
+def test_configuration_is_valid_for_the_provider(configuration: Path, tmp_path: Path) -> None:
     tf = terraform(tmp_path, with_provider=True)
     # Installs local module calls into the temporary data dir; providers come
     # from the dev override, so no `init` (and no registry) is involved.

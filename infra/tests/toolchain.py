@@ -1,12 +1,13 @@
 """How the infra tests find and run Terraform, the google provider and tflint.
 
-Terraform never talks to the registry here: a CLI config written to a temporary
-directory points `hashicorp/google` at the schema stand-in provider that
-tools/setup.d/20-infra.sh builds (dev_overrides). Terraform then ignores the
-committed lock file for that provider, whose registry checksums a local build
-could never match, and the
-working data (.terraform) goes to a temporary TF_DATA_DIR, so tests leave the
-tree untouched and can run in parallel.
+Terraform never talks to the registry in tests: a CLI config written to a
+temporary directory points `hashicorp/google` at the provider that
+tools/test builds from its released source (dev_overrides).
+Terraform then ignores the lock file for that provider, whose registry
+checksums a local build could never match, and the working data (.terraform)
+goes to a temporary TF_DATA_DIR, so tests leave the tree untouched and can run
+in parallel. tflint finds the google ruleset the same setup builds through
+TFLINT_PLUGIN_DIR.
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ ROOTS = sorted(p for p in (INFRA / "envs").iterdir() if (p / "versions.tf").is_f
 # Every directory Terraform treats as one configuration, modules first.
 CONFIGURATIONS = MODULES + ROOTS
 
-SETUP_HINT = "run tools/test (tools/setup.d/20-infra.sh builds it once per version)"
-SCHEMA_FILE = "schema.json"
+SETUP_HINT = "run tools/test infra (tools/toolchain/areas/infra.sh builds it once per version)"
 
 
 def config_id(path: Path) -> str:
@@ -36,11 +36,10 @@ def config_id(path: Path) -> str:
 
 
 def google_provider_dir() -> Path:
-    """Directory holding terraform-provider-google and the schema it serves.
+    """Directory holding the terraform-provider-google binary.
 
-    tools/setup.d/20-infra.sh builds the schema stand-in there and exports
-    KV_GOOGLE_PROVIDER_DIR; a machine that can fetch the real provider may
-    point it at a directory holding that binary instead.
+    tools/test builds the pinned release there and exports
+    KV_GOOGLE_PROVIDER_DIR; any directory holding that release's binary will do.
     """
     configured = os.environ.get("KV_GOOGLE_PROVIDER_DIR")
     if not configured:
@@ -48,6 +47,17 @@ def google_provider_dir() -> Path:
     directory = Path(configured)
     if not (directory / "terraform-provider-google").is_file():
         pytest.fail(f"no terraform-provider-google in {directory}: {SETUP_HINT}", pytrace=False)
+    return directory
+
+
+def tflint_plugin_dir() -> Path:
+    """TFLINT_PLUGIN_DIR holding the google ruleset that infra/.tflint.hcl pins."""
+    configured = os.environ.get("TFLINT_PLUGIN_DIR")
+    if not configured:
+        pytest.fail(f"TFLINT_PLUGIN_DIR is not set: {SETUP_HINT}", pytrace=False)
+    directory = Path(configured)
+    if not list(directory.glob("**/tflint-ruleset-google")):
+        pytest.fail(f"no tflint-ruleset-google under {directory}: {SETUP_HINT}", pytrace=False)
     return directory
 
 

@@ -20,10 +20,6 @@ module "gke" {
   zones      = var.zones
   labels     = local.labels
 
-  binary_authorization = {
-    allowlist_patterns = concat(["${local.image_registry_path}/*"], var.binary_authorization_allowlist)
-  }
-
   cluster = {
     name                       = var.gke_cluster_name
     master_authorized_networks = var.gke_master_authorized_networks
@@ -70,8 +66,8 @@ module "redis" {
   }
 
   network = {
-    network_id     = module.network.network_id
-    psc_subnet_ids = [module.network.psc_subnet_id]
+    network_id                   = module.network.network_id
+    service_connection_policy_id = module.network.redis_service_connection_policy_id
   }
 
   depends_on = [google_project_service.this]
@@ -141,7 +137,32 @@ module "observability" {
   hostname   = var.hostname
 
   alerting = {
-    notification_channels = var.notification_channels
+    notification_channels = concat([google_monitoring_notification_channel.oncall.id], var.notification_channels)
+  }
+
+  service = {
+    kubernetes_service = {
+      name      = var.k8s_service_name
+      namespace = var.k8s_namespace
+      port      = var.k8s_service_port
+    }
+  }
+
+  watched = {
+    redis_cluster_id     = var.redis_cluster_name
+    security_policy_name = var.cloud_armor_policy_name
+  }
+
+  depends_on = [google_project_service.this]
+}
+
+# Every alert reaches the on-call group, whatever else is configured.
+resource "google_monitoring_notification_channel" "oncall" {
+  project      = var.project_id
+  display_name = "kv on-call (${var.oncall_email})"
+  type         = "email"
+  labels = {
+    email_address = var.oncall_email
   }
 
   depends_on = [google_project_service.this]
@@ -156,5 +177,14 @@ locals {
   labels = {
     app         = "kv"
     environment = "prod"
+  }
+}
+
+# GKE node upgrades and Redis maintenance on the same day would stack two
+# disruptions of the request path.
+check "maintenance_windows_do_not_share_a_day" {
+  assert {
+    condition     = !contains(split(",", regex("BYDAY=([A-Z,]+)", module.gke.maintenance_recurrence)[0]), substr(module.redis.maintenance_day, 0, 2))
+    error_message = "Redis maintenance (${module.redis.maintenance_day}) falls on a day of the GKE maintenance window (${module.gke.maintenance_recurrence})."
   }
 }

@@ -83,5 +83,5 @@ output "workload_service_account_email" {
 
 output "write_tokens_secret_id" {
   description = "Secret Manager secret with the write bearer tokens (KV_AUTH_TOKENS_FILE)."
-  value       = module.redis.write_tokens_secret_id
+  value       = google_secret_manager_secret.write_tokens.secret_id
 }

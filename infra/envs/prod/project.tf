@@ -3,8 +3,12 @@ locals {
     "artifactregistry.googleapis.com",
     "binaryauthorization.googleapis.com",
     "certificatemanager.googleapis.com",
+    # Project IAM bindings (google_project_iam_member) go through it.
+    "cloudresourcemanager.googleapis.com",
     "compute.googleapis.com",
     "container.googleapis.com",
+    # Artifact Analysis scanning of pushed images (registry README).
+    "containerscanning.googleapis.com",
     "containersecurity.googleapis.com",
     "dns.googleapis.com",
     "iam.googleapis.com",
@@ -16,6 +20,8 @@ locals {
     "redis.googleapis.com",
     "secretmanager.googleapis.com",
     "serviceconsumermanagement.googleapis.com",
+    # Enabling the others is a Service Usage call.
+    "serviceusage.googleapis.com",
     "sts.googleapis.com",
   ])
 }

@@ -21,7 +21,10 @@ certificate_map_name    = "kv-cert-map"
 gke_cluster_name            = "kv-prod"
 k8s_namespace               = "kv"
 k8s_service_account         = "kv"
+k8s_service_name            = "kv"
+k8s_service_port            = 80
 workload_service_account_id = "kv-workload"
+write_tokens_secret_id      = "kv-write-tokens"
 
 # Images besides our repository that may run (Binary Authorization denies the
 # rest): Argo CD's upstream install (deploy/argocd/bootstrap/argo-cd).
@@ -37,6 +40,9 @@ buildkite_organization = "example-org"
 buildkite_pipeline     = "kv"
 wif_pool_id            = "buildkite"
 wif_provider_id        = "buildkite-oidc"
+
+# Alerts (notification_channels may add pagers)
+oncall_email = "kv-oncall@example.com"
 
 # Redis
 redis_cluster_name = "kv-redis"

@@ -10,6 +10,11 @@ variable "binary_authorization_allowlist" {
   description = "Image patterns besides this platform's repository that may run on the cluster (e.g. the Argo CD images, when Argo CD runs in it). Everything else is denied by Binary Authorization."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for p in var.binary_authorization_allowlist : !contains(["*", "**"], p)])
+    error_message = "binary_authorization_allowlist must not hold a bare * or ** (that would allow every image)."
+  }
 }
 
 variable "buildkite_organization" {
@@ -92,10 +97,30 @@ variable "k8s_service_account" {
   type        = string
 }
 
+variable "k8s_service_name" {
+  description = "Name of the chart's Service behind the Gateway (GKE names the backend service after it)."
+  type        = string
+}
+
+variable "k8s_service_port" {
+  description = "Port of the chart's Service behind the Gateway (the Service port, not the container port: GKE names the backend service after it)."
+  type        = number
+}
+
 variable "notification_channels" {
-  description = "Cloud Monitoring notification channel ids for SLO and uptime alerts (created outside Terraform: they hold contact details)."
+  description = "Further Cloud Monitoring notification channel ids for every alert (pagers, chat; created outside Terraform: they hold contact details), besides the on-call e-mail."
   type        = list(string)
   default     = []
+}
+
+variable "oncall_email" {
+  description = "The on-call team's e-mail group: every alert reaches it (a notification channel made here)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$", var.oncall_email))
+    error_message = "oncall_email must be an e-mail address."
+  }
 }
 
 variable "project_id" {
@@ -156,6 +181,16 @@ variable "wif_provider_id" {
 variable "workload_service_account_id" {
   description = "Account id of the workload's Google service account."
   type        = string
+}
+
+variable "write_tokens_secret_id" {
+  description = "Secret Manager secret holding the app's write bearer tokens (KV_AUTH_TOKENS_FILE; versions added out of band)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.write_tokens_secret_id))
+    error_message = "write_tokens_secret_id must be a Secret Manager id: letters, digits, underscores and hyphens."
+  }
 }
 
 variable "zones" {

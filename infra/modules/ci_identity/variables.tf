@@ -1,9 +1,10 @@
 variable "buildkite" {
-  description = "Which Buildkite jobs may act as the pusher: organization and pipeline slugs, and the branches whose builds may push."
+  description = "Which Buildkite jobs may act as the pusher: organization and pipeline slugs, the branches whose builds may push, and the keys of the steps that push (no other step of those builds, such as the test step running repository code, may)."
   type = object({
     branches     = optional(list(string), ["main"])
     organization = string
     pipeline     = string
+    step_keys    = optional(list(string), ["push"])
   })
   nullable = false
 
@@ -17,6 +18,11 @@ variable "buildkite" {
   validation {
     condition     = length(var.buildkite.branches) > 0 && alltrue([for b in var.buildkite.branches : can(regex("^[A-Za-z0-9._/-]+$", b))])
     error_message = "buildkite.branches must list at least one branch name (letters, digits, '.', '_', '/', '-')."
+  }
+
+  validation {
+    condition     = length(var.buildkite.step_keys) > 0 && alltrue([for k in var.buildkite.step_keys : can(regex("^[A-Za-z0-9_-]+$", k))])
+    error_message = "buildkite.step_keys must list at least one step key (letters, digits, '_', '-')."
   }
 }
 

@@ -14,11 +14,16 @@ resource "google_iam_workload_identity_pool_provider" "this" {
   display_name                       = "Buildkite OIDC"
   description                        = "Jobs of ${var.buildkite.organization}/${var.buildkite.pipeline} on ${join(", ", var.buildkite.branches)}."
 
+  # google.subject is at most 127 bytes, and Buildkite's sub
+  # (organization:..:pipeline:..:ref:..:commit:..:step:..) outgrows it with
+  # longer slugs or branch names, failing every exchange. The job id is
+  # fixed-length (a UUID) and names exactly one job in audit logs.
   attribute_mapping = {
-    "google.subject"              = "assertion.sub"
+    "google.subject"              = "'buildkite-job:' + assertion.job_id"
     "attribute.organization_slug" = "assertion.organization_slug"
     "attribute.pipeline_slug"     = "assertion.pipeline_slug"
     "attribute.build_branch"      = "assertion.build_branch"
+    "attribute.step_key"          = "assertion.step_key"
   }
 
   # Tokens from any other organization, pipeline or branch are rejected at
@@ -38,5 +43,6 @@ locals {
     "assertion.organization_slug == '${var.buildkite.organization}'",
     "assertion.pipeline_slug == '${var.buildkite.pipeline}'",
     "assertion.build_branch in [${join(", ", [for b in var.buildkite.branches : "'${b}'"])}]",
+    "assertion.step_key in [${join(", ", [for k in var.buildkite.step_keys : "'${k}'"])}]",
   ])
 }

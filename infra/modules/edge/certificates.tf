@@ -32,10 +32,17 @@ resource "google_certificate_manager_certificate_map" "this" {
 
 resource "google_certificate_manager_certificate_map_entry" "this" {
   project      = var.project_id
-  name         = "${var.names.certificate_map}-${replace(var.hostname, ".", "-")}"
+  name         = local.map_entry_name
   description  = "Serves ${var.names.certificate} for ${var.hostname}."
   map          = google_certificate_manager_certificate_map.this.name
   hostname     = var.hostname
   certificates = [google_certificate_manager_certificate.this.id]
   labels       = var.labels
+}
+
+locals {
+  # Names are at most 63 characters: a long hostname is cut and a hash of
+  # the whole keeps the name unique.
+  map_entry_full = "${var.names.certificate_map}-${replace(var.hostname, ".", "-")}"
+  map_entry_name = length(local.map_entry_full) <= 63 ? local.map_entry_full : "${trimsuffix(substr(local.map_entry_full, 0, 50), "-")}-${substr(sha256(var.hostname), 0, 12)}"
 }

@@ -1,9 +1,11 @@
 locals {
-  # Priorities: cve-canary at 900, the other WAF rule sets from 1000, the
+  # Priorities: cve-canary at 900, the other WAF rule sets from 1000 (in
+  # name order), the
   # /list throttle and then the rate limit after them, and the mandatory
   # default rule last.
   waf_rules = {
-    for index, rule_set in var.security_policy.waf_rule_sets : rule_set => 1000 + index
+    for index, rule_set in sort(keys(var.security_policy.waf_rule_sets)) :
+    rule_set => merge(var.security_policy.waf_rule_sets[rule_set], { priority = 1000 + index })
   }
   list_limit_priority = 1990
   rate_limit_priority = 2000
@@ -12,13 +14,13 @@ locals {
 resource "google_compute_security_policy" "this" {
   project     = var.project_id
   name        = var.names.security_policy
-  description = "Edge policy of the kv Gateway: OWASP WAF rule sets, per-client rate limit, Adaptive Protection."
+  description = "Edge policy of the kv Gateway: WAF rule sets that fit a key-value API, per-client throttles, Adaptive Protection."
   type        = "CLOUD_ARMOR"
 
-  # Our API takes JSON bodies: parse them so WAF signatures see the values,
-  # not one opaque string.
+  # Bodies are not parsed as JSON: no rule set here looks at body values,
+  # which are arbitrary strings in a key-value store.
   advanced_options_config {
-    json_parsing = "STANDARD"
+    json_parsing = "DISABLED"
     log_level    = "NORMAL"
   }
 
@@ -33,12 +35,12 @@ resource "google_compute_security_policy" "this" {
     for_each = local.waf_rules
     content {
       action      = "deny(403)"
-      priority    = rule.value
-      preview     = var.security_policy.preview
-      description = "Preconfigured WAF rule set ${rule.key}."
+      priority    = rule.value.priority
+      preview     = rule.value.preview
+      description = "Preconfigured WAF rule set ${rule.key}${rule.value.preview ? " (preview)" : ""}."
       match {
         expr {
-          expression = "evaluatePreconfiguredWaf('${rule.key}', {'sensitivity': ${var.security_policy.waf_sensitivity}})"
+          expression = "evaluatePreconfiguredWaf('${rule.key}', {'sensitivity': ${rule.value.sensitivity}})"
         }
       }
     }
@@ -65,7 +67,6 @@ resource "google_compute_security_policy" "this" {
   rule {
     action      = "throttle"
     priority    = local.list_limit_priority
-    preview     = var.security_policy.preview
     description = "GET /list throttle: ${var.security_policy.list_rate_limit.count} requests per ${var.security_policy.list_rate_limit.interval_sec}s per client."
     match {
       expr {
@@ -83,12 +84,13 @@ resource "google_compute_security_policy" "this" {
     }
   }
 
-  # One client (by enforce_on_key) over the threshold is banned for a while;
-  # legitimate clients far below it never notice.
+  # One client (by enforce_on_key) over the threshold gets 429 for the
+  # requests over it, and is served again as soon as it slows down. No ban:
+  # many clients behind one NAT address share a key, and a ban would lock
+  # all of them out for its whole duration.
   rule {
-    action      = "rate_based_ban"
+    action      = "throttle"
     priority    = local.rate_limit_priority
-    preview     = var.security_policy.preview
     description = "Per-client rate limit: ${var.security_policy.rate_limit.count} requests per ${var.security_policy.rate_limit.interval_sec}s."
     match {
       versioned_expr = "SRC_IPS_V1"
@@ -97,10 +99,9 @@ resource "google_compute_security_policy" "this" {
       }
     }
     rate_limit_options {
-      conform_action   = "allow"
-      exceed_action    = "deny(429)"
-      enforce_on_key   = var.security_policy.rate_limit.enforce_on_key
-      ban_duration_sec = var.security_policy.rate_limit.ban_duration_sec
+      conform_action = "allow"
+      exceed_action  = "deny(429)"
+      enforce_on_key = var.security_policy.rate_limit.enforce_on_key
       rate_limit_threshold {
         count        = var.security_policy.rate_limit.count
         interval_sec = var.security_policy.rate_limit.interval_sec

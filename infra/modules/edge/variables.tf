@@ -41,40 +41,29 @@ variable "project_id" {
 }
 
 variable "security_policy" {
-  description = "Cloud Armor: preconfigured WAF rule sets (evaluated at waf_sensitivity 1-4; the cve-canary set is always enforced on its own), per-client rate limiting (list_rate_limit: a smaller budget for the bulk GET /list; rate_limit: every other request; enforce_on_key one of IP, XFF_IP, ALL, HTTP_HEADER, HTTP_COOKIE, HTTP_PATH, SNI, REGION_CODE), and Adaptive Protection. preview logs matches without enforcing."
+  description = "Cloud Armor (README: why each rule): preconfigured WAF rule sets, each with its sensitivity (1-4) and preview flag (new rule sets ship in preview: matches are logged and alerted on, not enforced; the cve-canary set is always enforced on its own); per-client throttles that answer 429 only while a client is over its budget (list_rate_limit: a smaller budget for the bulk GET /list; rate_limit: every other request; enforce_on_key as the provider accepts); and Adaptive Protection."
   type = object({
     adaptive_protection = optional(bool, true)
     list_rate_limit = optional(object({
       count        = optional(number, 300)
       interval_sec = optional(number, 60)
     }), {})
-    preview = optional(bool, false)
     rate_limit = optional(object({
-      ban_duration_sec = optional(number, 300)
-      count            = optional(number, 1200)
-      enforce_on_key   = optional(string, "IP")
-      interval_sec     = optional(number, 60)
+      count          = optional(number, 6000)
+      enforce_on_key = optional(string, "IP")
+      interval_sec   = optional(number, 60)
     }), {})
-    waf_rule_sets = optional(list(string), [
-      "sqli-v33-stable",
-      "xss-v33-stable",
-      "lfi-v33-stable",
-      "rfi-v33-stable",
-      "rce-v33-stable",
-      "methodenforcement-v33-stable",
-      "scannerdetection-v33-stable",
-      "protocolattack-v33-stable",
-      "sessionfixation-v33-stable",
-    ])
-    waf_sensitivity = optional(number, 1)
+    waf_rule_sets = optional(map(object({
+      preview     = optional(bool, true)
+      sensitivity = optional(number, 1)
+      })), {
+      "protocolattack-v33-stable"   = {}
+      "scannerdetection-v33-stable" = {}
+      "sessionfixation-v33-stable"  = {}
+    })
   })
   default  = {}
   nullable = false
-
-  validation {
-    condition     = contains(["IP", "XFF_IP", "ALL", "HTTP_HEADER", "HTTP_COOKIE", "HTTP_PATH", "SNI", "REGION_CODE"], var.security_policy.rate_limit.enforce_on_key)
-    error_message = "security_policy.rate_limit.enforce_on_key must be one of IP, XFF_IP, ALL, HTTP_HEADER, HTTP_COOKIE, HTTP_PATH, SNI, REGION_CODE."
-  }
 
   validation {
     condition     = contains([10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600], var.security_policy.rate_limit.interval_sec)
@@ -87,17 +76,28 @@ variable "security_policy" {
   }
 
   validation {
-    condition     = var.security_policy.rate_limit.count >= 1 && var.security_policy.rate_limit.ban_duration_sec >= 60
-    error_message = "security_policy.rate_limit.count must be at least 1 and ban_duration_sec at least 60."
+    condition     = var.security_policy.rate_limit.count >= 1
+    error_message = "security_policy.rate_limit.count must be at least 1."
   }
 
   validation {
-    condition     = contains([1, 2, 3, 4], var.security_policy.waf_sensitivity)
-    error_message = "security_policy.waf_sensitivity must be one of 1, 2, 3, 4 (1 has the fewest false positives)."
+    condition     = alltrue([for r in values(var.security_policy.waf_rule_sets) : contains([1, 2, 3, 4], r.sensitivity)])
+    error_message = "Every security_policy.waf_rule_sets sensitivity must be one of 1, 2, 3, 4 (1 has the fewest false positives)."
+  }
+
+  # A key-value store holds arbitrary strings: the injection signatures
+  # (sqli, xss, lfi, rfi, rce, php, java, nodejs) would refuse legitimate
+  # values, and method enforcement refuses DELETE (README).
+  validation {
+    condition = alltrue([
+      for name in keys(var.security_policy.waf_rule_sets) :
+      !can(regex("^(sqli|xss|lfi|rfi|rce|php|java|nodejs|methodenforcement)-", name))
+    ])
+    error_message = "security_policy.waf_rule_sets must not include the injection or method-enforcement rule sets: they refuse legitimate key-value requests (see the module README)."
   }
 
   validation {
-    condition     = length(var.security_policy.waf_rule_sets) > 0 && length(var.security_policy.waf_rule_sets) <= 100
-    error_message = "security_policy.waf_rule_sets must list between 1 and 100 preconfigured rule sets."
+    condition     = length(var.security_policy.waf_rule_sets) <= 90
+    error_message = "security_policy.waf_rule_sets may list at most 90 preconfigured rule sets (priorities 1000-1089)."
   }
 }

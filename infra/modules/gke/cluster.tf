@@ -10,6 +10,7 @@ locals {
 # Regional Standard cluster: the control plane is replicated across the
 # region's zones and nodes run in every zone of var.zones.
 resource "google_container_cluster" "this" {
+  #checkov:skip=CKV_GCP_20:Authorized networks filter the IP endpoints, which are off unless networks are given; the DNS endpoint authorizes every request with IAM.
   #checkov:skip=CKV_GCP_65:Google Groups for RBAC needs a Cloud Identity domain; it is switched on by setting cluster.rbac_security_group, which checkov cannot see through the module variable.
   project  = var.project_id
   name     = var.cluster.name
@@ -40,26 +41,35 @@ resource "google_container_cluster" "this" {
     stack_type                    = "IPV4"
   }
 
-  # Nodes have internal addresses only; the control plane keeps a public
-  # endpoint reachable solely from the authorized networks below.
+  # Nodes have internal addresses only. The control plane is reached through
+  # its DNS endpoint, where every request is authorized by IAM
+  # (container.clusters.connect) from anywhere, so operators and the Argo CD
+  # bootstrap need no bastion. The IP endpoints are off unless authorized
+  # networks are given, and then open to those networks only.
   private_cluster_config {
-    enable_private_nodes    = true
-    enable_private_endpoint = false
-    master_ipv4_cidr_block  = var.cluster.master_ipv4_cidr
+    enable_private_nodes = true
+  }
 
-    master_global_access_config {
-      enabled = var.cluster.master_global_access
+  control_plane_endpoints_config {
+    dns_endpoint_config {
+      allow_external_traffic = true
+    }
+    ip_endpoints_config {
+      enabled = length(var.cluster.master_authorized_networks) > 0
     }
   }
 
-  master_authorized_networks_config {
-    gcp_public_cidrs_access_enabled = false
+  dynamic "master_authorized_networks_config" {
+    for_each = length(var.cluster.master_authorized_networks) > 0 ? [1] : []
+    content {
+      gcp_public_cidrs_access_enabled = false
 
-    dynamic "cidr_blocks" {
-      for_each = var.cluster.master_authorized_networks
-      content {
-        cidr_block   = cidr_blocks.value.cidr_block
-        display_name = cidr_blocks.value.display_name
+      dynamic "cidr_blocks" {
+        for_each = var.cluster.master_authorized_networks
+        content {
+          cidr_block   = cidr_blocks.value.cidr_block
+          display_name = cidr_blocks.value.display_name
+        }
       }
     }
   }
@@ -95,7 +105,8 @@ resource "google_container_cluster" "this" {
     channel = var.cluster.release_channel
   }
 
-  # Only images allowed by the project's Binary Authorization policy run.
+  # Only images allowed by the project's Binary Authorization policy (made
+  # by the root) run.
   binary_authorization {
     evaluation_mode = "PROJECT_SINGLETON_POLICY_ENFORCE"
   }

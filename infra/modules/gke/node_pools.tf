@@ -8,6 +8,9 @@ resource "google_container_node_pool" "workload" {
   node_locations = var.zones
 
   max_pods_per_node = var.node_pool.max_pods_per_node
+  # Per zone. Without it the pool is created empty and the workload has no
+  # node until the autoscaler reacts to pending pods.
+  initial_node_count = var.node_pool.min_nodes_per_zone
 
   autoscaling {
     min_node_count  = var.node_pool.min_nodes_per_zone

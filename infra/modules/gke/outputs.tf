@@ -1,8 +1,3 @@
-output "binary_authorization_allowlist" {
-  description = "Image patterns the project's Binary Authorization policy admits (besides Google's system images)."
-  value       = [for p in google_binary_authorization_policy.this.admission_whitelist_patterns : p.name_pattern]
-}
-
 output "cluster_id" {
   description = "ID of the cluster (projects/P/locations/R/clusters/N)."
   value       = google_container_cluster.this.id
@@ -16,6 +11,16 @@ output "cluster_location" {
 output "cluster_name" {
   description = "Name of the cluster."
   value       = google_container_cluster.this.name
+}
+
+output "control_plane_dns_endpoint" {
+  description = "IAM-gated DNS endpoint of the control plane (gcloud container clusters get-credentials --dns-endpoint)."
+  value       = google_container_cluster.this.control_plane_endpoints_config[0].dns_endpoint_config[0].endpoint
+}
+
+output "maintenance_recurrence" {
+  description = "RFC 5545 recurrence of the GKE maintenance window (its BYDAY days)."
+  value       = google_container_cluster.this.maintenance_policy[0].recurring_window[0].recurrence
 }
 
 output "node_pool_name" {

@@ -1,26 +1,11 @@
-variable "binary_authorization" {
-  description = "Binary Authorization policy of the project: images matching allowlist_patterns (besides the registry of this platform, passed by the root) may run; Google-maintained system images are allowed by the global policy; everything else is denied and logged."
-  type = object({
-    allowlist_patterns = list(string)
-  })
-  nullable = false
-
-  validation {
-    condition     = length(var.binary_authorization.allowlist_patterns) > 0 && alltrue([for p in var.binary_authorization.allowlist_patterns : !contains(["*", "**"], p)])
-    error_message = "binary_authorization.allowlist_patterns must list at least one pattern, and not a bare * or ** (that would allow every image)."
-  }
-}
-
 variable "cluster" {
-  description = "Control-plane settings. release_channel is one of RAPID, REGULAR, STABLE; security_posture_mode one of BASIC, ENTERPRISE; rbac_security_group is the gke-security-groups@DOMAIN group when the organization uses Google Groups for RBAC."
+  description = "Control-plane settings. The control plane is always reachable through its IAM-gated DNS endpoint; master_authorized_networks, when given, also open its IP endpoint to those networks only. release_channel is one of RAPID, REGULAR, STABLE; security_posture_mode one of BASIC, ENTERPRISE; rbac_security_group is the gke-security-groups@DOMAIN group when the organization uses Google Groups for RBAC."
   type = object({
     deletion_protection = optional(bool, true)
     master_authorized_networks = optional(list(object({
       cidr_block   = string
       display_name = string
     })), [])
-    master_global_access  = optional(bool, false)
-    master_ipv4_cidr      = optional(string, "172.16.0.0/28")
     name                  = string
     rbac_security_group   = optional(string)
     release_channel       = optional(string, "REGULAR")
@@ -44,11 +29,6 @@ variable "cluster" {
   }
 
   validation {
-    condition     = try(tonumber(split("/", var.cluster.master_ipv4_cidr)[1]) == 28 && cidrhost(var.cluster.master_ipv4_cidr, 0) == split("/", var.cluster.master_ipv4_cidr)[0], false)
-    error_message = "cluster.master_ipv4_cidr must be a /28 network address such as 172.16.0.0/28 (GKE requires exactly /28)."
-  }
-
-  validation {
     condition = alltrue([
       for n in var.cluster.master_authorized_networks : can(cidrhost(n.cidr_block, 0)) && !contains(["0.0.0.0/0", "::/0"], n.cidr_block)
     ])
@@ -64,7 +44,7 @@ variable "labels" {
 }
 
 variable "maintenance" {
-  description = "Maintenance window (RFC 5545 recurrence over a UTC start/end) and exclusions. Exclusion scope is one of NO_UPGRADES, NO_MINOR_UPGRADES, NO_MINOR_OR_NODE_UPGRADES."
+  description = "Maintenance window (RFC 5545 recurrence over a UTC start/end) and exclusions. Exclusion scope as the provider accepts it (NO_UPGRADES, NO_MINOR_UPGRADES, NO_MINOR_OR_NODE_UPGRADES)."
   type = object({
     end_time = optional(string, "2025-01-07T07:00:00Z")
     exclusions = optional(list(object({
@@ -78,11 +58,6 @@ variable "maintenance" {
   })
   default  = {}
   nullable = false
-
-  validation {
-    condition     = alltrue([for e in var.maintenance.exclusions : contains(["NO_UPGRADES", "NO_MINOR_UPGRADES", "NO_MINOR_OR_NODE_UPGRADES"], e.scope)])
-    error_message = "maintenance.exclusions[*].scope must be one of NO_UPGRADES, NO_MINOR_UPGRADES, NO_MINOR_OR_NODE_UPGRADES."
-  }
 
   validation {
     condition     = try(timecmp(var.maintenance.start_time, var.maintenance.end_time) < 0, false)

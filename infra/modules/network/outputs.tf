@@ -38,6 +38,11 @@ output "psc_subnet_id" {
   value       = google_compute_subnetwork.psc.id
 }
 
+output "redis_service_connection_policy_id" {
+  description = "ID of the service connection policy that places Memorystore for Redis Cluster endpoints in the PSC subnet (a cluster needs it before creation)."
+  value       = google_network_connectivity_service_connection_policy.redis.id
+}
+
 output "services_range_name" {
   description = "Name of the services secondary range."
   value       = local.services_range_name

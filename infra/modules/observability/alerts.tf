@@ -1,7 +1,7 @@
 locals {
   # The same request counts in PromQL (Cloud Monitoring metrics are queryable
   # as <domain>:<path> with their labels).
-  promql_selector = "monitored_resource=\"https_lb_rule\",backend_target_name=~\"${var.service.backend_service_regex}\""
+  promql_selector = "monitored_resource=\"https_lb_rule\",backend_target_name=~\"${local.backend_service_regex}\""
   promql_error_ratio = {
     for window in distinct([
       var.alerting.fast_long_window, var.alerting.fast_short_window,
@@ -61,43 +61,5 @@ resource "google_monitoring_alert_policy" "burn_rate" {
   documentation {
     mime_type = "text/markdown"
     content   = "${each.value.meaning} Check recent rollouts (Argo CD history; roll back with `git revert` of the promote commit), Memorystore failovers, and zone health."
-  }
-}
-
-resource "google_monitoring_alert_policy" "uptime" {
-  project               = var.project_id
-  display_name          = "${var.service.display_name} uptime check failing"
-  combiner              = "OR"
-  severity              = "CRITICAL"
-  notification_channels = var.alerting.notification_channels
-
-  conditions {
-    display_name = "Uptime check fails from several regions"
-    condition_threshold {
-      filter          = "metric.type=\"monitoring.googleapis.com/uptime_check/check_passed\" AND resource.type=\"uptime_url\" AND metric.label.\"check_id\"=\"${google_monitoring_uptime_check_config.https.uptime_check_id}\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = 1
-      duration        = "120s"
-
-      aggregations {
-        alignment_period     = "1200s"
-        per_series_aligner   = "ALIGN_NEXT_OLDER"
-        cross_series_reducer = "REDUCE_COUNT_FALSE"
-        group_by_fields      = ["resource.label.*"]
-      }
-
-      trigger {
-        count = 1
-      }
-    }
-  }
-
-  alert_strategy {
-    auto_close = "1800s"
-  }
-
-  documentation {
-    mime_type = "text/markdown"
-    content   = "https://${var.hostname}${var.uptime_check.path} fails from more than one checker region. Check DNS, the certificate map, the Gateway and the pods."
   }
 }

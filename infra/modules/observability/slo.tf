@@ -3,17 +3,21 @@ locals {
   lb_requests = join(" AND ", [
     "metric.type=\"loadbalancing.googleapis.com/https/request_count\"",
     "resource.type=\"https_lb_rule\"",
-    "resource.label.\"backend_target_name\"=monitoring.regex.full_match(\"${var.service.backend_service_regex}\")",
+    "resource.label.\"backend_target_name\"=monitoring.regex.full_match(\"${local.backend_service_regex}\")",
   ])
   # Only server errors spend the budget: 4xx are the client's doing.
   lb_server_errors = "${local.lb_requests} AND metric.label.\"response_code_class\"=500"
 
-  # Cloud Monitoring accepts SLO goals up to 99.9%. The service SLO below
-  # tracks the SLI at the highest goal it accepts; the objective itself
-  # (var.slo.goal, 99.99%) is enforced by the burn-rate alerts, which compute
-  # the error ratio from the same metric against its own budget.
-  monitoring_goal_max = 0.999
-  error_budget        = 1 - var.slo.goal
+  error_budget = 1 - var.slo.goal
+
+  # The Gateway's backend service for the kv Service, named by GKE after
+  # the Service's namespace, name and port.
+  backend_service_regex = format(
+    "gkegw1-.*-%s-%s-%d-.*",
+    var.service.kubernetes_service.namespace,
+    var.service.kubernetes_service.name,
+    var.service.kubernetes_service.port,
+  )
 }
 
 resource "google_monitoring_custom_service" "this" {
@@ -28,8 +32,8 @@ resource "google_monitoring_slo" "availability" {
   project             = var.project_id
   service             = google_monitoring_custom_service.this.service_id
   slo_id              = "availability"
-  display_name        = "Requests without a server error, rolling ${var.slo.rolling_period_days} days (objective ${format("%.2f", var.slo.goal * 100)}%, tracked at ${format("%.1f", min(var.slo.goal, local.monitoring_goal_max) * 100)}%)"
-  goal                = min(var.slo.goal, local.monitoring_goal_max)
+  display_name        = "Requests without a server error, rolling ${var.slo.rolling_period_days} days (objective ${format("%.2f", var.slo.goal * 100)}%)"
+  goal                = var.slo.goal
   rolling_period_days = var.slo.rolling_period_days
 
   request_based_sli {

@@ -1,16 +1,24 @@
 variable "alerting" {
-  description = "Burn-rate alerting on the SLO (multi-window, multi-burn-rate): page when the fast pair (long and short window) both burn above fast_burn_rate, ticket on the slow pair. Windows are durations in seconds such as 3600s."
+  description = "Alerting: Cloud Armor denials (enforced and previewed) above edge_denials_per_minute per rule, Redis memory above redis_memory_utilization, a served certificate closer than certificate_expiry_days to expiry, burn-rate alerts on the SLO (multi-window, multi-burn-rate: page when the fast pair (long and short window) both burn above fast_burn_rate, ticket on the slow pair; windows are durations in seconds such as 3600s), and the notification channels (at least one) every alert goes to."
   type = object({
-    fast_burn_rate        = optional(number, 14.4)
-    fast_long_window      = optional(string, "3600s")
-    fast_short_window     = optional(string, "300s")
-    notification_channels = optional(list(string), [])
-    slow_burn_rate        = optional(number, 6)
-    slow_long_window      = optional(string, "21600s")
-    slow_short_window     = optional(string, "1800s")
+    certificate_expiry_days  = optional(number, 21)
+    edge_denials_per_minute  = optional(number, 60)
+    fast_burn_rate           = optional(number, 14.4)
+    fast_long_window         = optional(string, "3600s")
+    fast_short_window        = optional(string, "300s")
+    notification_channels    = list(string)
+    slow_burn_rate           = optional(number, 6)
+    slow_long_window         = optional(string, "21600s")
+    slow_short_window        = optional(string, "1800s")
+    redis_memory_utilization = optional(number, 0.8)
   })
-  default  = {}
   nullable = false
+
+  # An alert without a channel pages nobody.
+  validation {
+    condition     = length(var.alerting.notification_channels) > 0
+    error_message = "alerting.notification_channels must name at least one notification channel: alerts without one reach nobody."
+  }
 
   validation {
     condition     = alltrue([for w in [var.alerting.fast_long_window, var.alerting.fast_short_window, var.alerting.slow_long_window, var.alerting.slow_short_window] : can(regex("^[1-9][0-9]*s$", w))])
@@ -24,6 +32,11 @@ variable "alerting" {
       false
     )
     error_message = "Each short window must be shorter than its long window (it confirms the burn is still happening)."
+  }
+
+  validation {
+    condition     = var.alerting.redis_memory_utilization > 0 && var.alerting.redis_memory_utilization < 1
+    error_message = "alerting.redis_memory_utilization must be a fraction between 0 and 1."
   }
 
   validation {
@@ -45,23 +58,26 @@ variable "project_id" {
 }
 
 variable "service" {
-  description = "Monitoring service that owns the SLO. backend_service_regex selects the Gateway's backend service for the kv Service (GKE names it gkegw1-<hash>-<namespace>-<service>-<port>-<hash>)."
+  description = "Monitoring service that owns the SLO, and the Kubernetes Service behind the Gateway: GKE names its backend service gkegw1-<hash>-<namespace>-<service>-<port>-<hash> after the Service port (not the container port), so kubernetes_service.port must be the chart's Service port."
   type = object({
-    backend_service_regex = optional(string, "gkegw1-.*-kv-kv-8080-.*")
-    display_name          = optional(string, "kv")
-    id                    = optional(string, "kv")
+    display_name = optional(string, "kv")
+    id           = optional(string, "kv")
+    kubernetes_service = object({
+      name      = string
+      namespace = string
+      port      = number
+    })
   })
-  default  = {}
   nullable = false
 
   validation {
-    condition     = can(regex("^[a-z0-9][-a-z0-9]{0,62}$", var.service.id))
-    error_message = "service.id must be lowercase letters, digits and hyphens."
+    condition     = var.service.kubernetes_service.port >= 1 && var.service.kubernetes_service.port <= 65535 && floor(var.service.kubernetes_service.port) == var.service.kubernetes_service.port
+    error_message = "service.kubernetes_service.port must be a TCP port number."
   }
 
   validation {
-    condition     = length(var.service.backend_service_regex) > 0 && !strcontains(var.service.backend_service_regex, "\"")
-    error_message = "service.backend_service_regex must be a non-empty RE2 expression without double quotes."
+    condition     = alltrue([for n in [var.service.kubernetes_service.name, var.service.kubernetes_service.namespace] : can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", n))])
+    error_message = "service.kubernetes_service name and namespace must be Kubernetes DNS labels."
   }
 }
 
@@ -75,8 +91,10 @@ variable "slo" {
   nullable = false
 
   validation {
-    condition     = var.slo.goal >= 0.9 && var.slo.goal < 1
-    error_message = "slo.goal must be at least 0.9 and below 1 (a 100% goal leaves no error budget)."
+    # The provider bounds the goal above (at most 0.9999); below 90% is not
+    # an availability objective for this service.
+    condition     = var.slo.goal >= 0.9
+    error_message = "slo.goal must be at least 0.9."
   }
 
   validation {
@@ -104,4 +122,13 @@ variable "uptime_check" {
     condition     = contains(["60s", "300s", "600s", "900s"], var.uptime_check.period)
     error_message = "uptime_check.period must be one of 60s, 300s, 600s, 900s."
   }
+}
+
+variable "watched" {
+  description = "Resources outside this module that alerts watch: the Cloud Armor policy of the edge and the Memorystore for Redis Cluster (its cluster_id, the name)."
+  type = object({
+    redis_cluster_id     = string
+    security_policy_name = string
+  })
+  nullable = false
 }

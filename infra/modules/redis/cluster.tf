@@ -43,6 +43,17 @@ resource "google_redis_cluster" "this" {
     }
   }
 
+  # Daily backups: AOF protects against node loss, not against a bad write
+  # or a FLUSHALL, which replicate at once.
+  automated_backup_config {
+    retention = "${var.cluster.backup_retention_days * 86400}s"
+    fixed_frequency_schedule {
+      start_time {
+        hours = var.cluster.backup_start_hour
+      }
+    }
+  }
+
   maintenance_policy {
     weekly_maintenance_window {
       day = var.cluster.maintenance_day
@@ -55,5 +66,12 @@ resource "google_redis_cluster" "this" {
     }
   }
 
-  depends_on = [google_network_connectivity_service_connection_policy.redis]
+  lifecycle {
+    # Referencing the policy orders the cluster after it: without the
+    # policy the cluster gets no PSC endpoints.
+    precondition {
+      condition     = startswith(var.network.service_connection_policy_id, "projects/")
+      error_message = "network.service_connection_policy_id must be the policy's resource id (projects/P/locations/R/serviceConnectionPolicies/N)."
+    }
+  }
 }

@@ -32,12 +32,12 @@ output "dns_name" {
   value       = var.dns_name
 }
 
+output "maintenance_day" {
+  description = "Day of the weekly Redis maintenance window (UTC)."
+  value       = google_redis_cluster.this.maintenance_policy[0].weekly_maintenance_window[0].day
+}
+
 output "redis_url" {
   description = "REDIS_URL for the workload: TLS, cluster mode, through the private name."
   value       = "rediss://${var.dns_name}:6379"
-}
-
-output "write_tokens_secret_id" {
-  description = "Secret Manager id of the write bearer tokens (versions added out of band)."
-  value       = google_secret_manager_secret.write_tokens.secret_id
 }

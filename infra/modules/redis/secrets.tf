@@ -24,27 +24,9 @@ resource "google_secret_manager_secret_version" "redis_ca" {
   secret_data = local.redis_ca_bundle
 }
 
-# Bearer tokens for writes. Terraform creates only the container: versions
-# are added out of band (gcloud secrets versions add), so no token ever
-# appears in code or state.
-resource "google_secret_manager_secret" "write_tokens" {
-  project   = var.project_id
-  secret_id = var.secrets.write_tokens_secret_id
-  labels    = var.labels
-
-  replication {
-    auto {}
-  }
-}
-
 resource "google_secret_manager_secret_iam_member" "workload" {
-  for_each = {
-    redis_ca     = google_secret_manager_secret.redis_ca.id
-    write_tokens = google_secret_manager_secret.write_tokens.id
-  }
-
   project   = var.project_id
-  secret_id = each.value
+  secret_id = google_secret_manager_secret.redis_ca.id
   role      = "roles/secretmanager.secretAccessor"
   member    = "serviceAccount:${var.workload_service_account_email}"
 }

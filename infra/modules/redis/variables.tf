@@ -1,8 +1,10 @@
 variable "cluster" {
-  description = "Memorystore for Redis Cluster. node_type is one of REDIS_SHARED_CORE_NANO, REDIS_STANDARD_SMALL, REDIS_HIGHMEM_MEDIUM, REDIS_HIGHMEM_XLARGE; persistence_mode one of AOF, RDB; maintenance_day MONDAY..SUNDAY."
+  description = "Memorystore for Redis Cluster (node_type, rdb_snapshot_period and maintenance_day as the provider accepts them). persistence_mode is AOF or RDB. maintenance_day/start_hour (UTC) must not fall on a day of the GKE maintenance window (the root checks). Automated backups run daily at backup_start_hour (UTC) and are kept backup_retention_days."
   type = object({
+    backup_retention_days  = optional(number, 14)
+    backup_start_hour      = optional(number, 2)
     deletion_protection    = optional(bool, true)
-    maintenance_day        = optional(string, "TUESDAY")
+    maintenance_day        = optional(string, "SATURDAY")
     maintenance_start_hour = optional(number, 4)
     name                   = string
     node_type              = optional(string, "REDIS_HIGHMEM_MEDIUM")
@@ -18,11 +20,6 @@ variable "cluster" {
   validation {
     condition     = can(regex("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$", var.cluster.name))
     error_message = "cluster.name must be lowercase letters, digits and hyphens, starting with a letter."
-  }
-
-  validation {
-    condition     = contains(["REDIS_SHARED_CORE_NANO", "REDIS_STANDARD_SMALL", "REDIS_HIGHMEM_MEDIUM", "REDIS_HIGHMEM_XLARGE"], var.cluster.node_type)
-    error_message = "cluster.node_type must be one of REDIS_SHARED_CORE_NANO, REDIS_STANDARD_SMALL, REDIS_HIGHMEM_MEDIUM, REDIS_HIGHMEM_XLARGE."
   }
 
   validation {
@@ -46,18 +43,13 @@ variable "cluster" {
   }
 
   validation {
-    condition     = contains(["ONE_HOUR", "SIX_HOURS", "TWELVE_HOURS", "TWENTY_FOUR_HOURS"], var.cluster.rdb_snapshot_period)
-    error_message = "cluster.rdb_snapshot_period must be one of ONE_HOUR, SIX_HOURS, TWELVE_HOURS, TWENTY_FOUR_HOURS."
-  }
-
-  validation {
-    condition     = contains(["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"], var.cluster.maintenance_day)
-    error_message = "cluster.maintenance_day must be one of MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY."
-  }
-
-  validation {
     condition     = var.cluster.maintenance_start_hour >= 0 && var.cluster.maintenance_start_hour <= 23 && floor(var.cluster.maintenance_start_hour) == var.cluster.maintenance_start_hour
     error_message = "cluster.maintenance_start_hour must be a whole hour from 0 to 23 (UTC)."
+  }
+
+  validation {
+    condition     = var.cluster.backup_start_hour >= 0 && var.cluster.backup_start_hour <= 23 && floor(var.cluster.backup_start_hour) == var.cluster.backup_start_hour && var.cluster.backup_retention_days >= 1 && var.cluster.backup_retention_days <= 365
+    error_message = "cluster.backup_start_hour must be a whole hour from 0 to 23 (UTC) and cluster.backup_retention_days from 1 to 365."
   }
 
   # The nano type is for development: it has no SLA.
@@ -86,16 +78,16 @@ variable "labels" {
 }
 
 variable "network" {
-  description = "VPC and the subnet(s) where the service connection policy allocates the cluster's Private Service Connect endpoints."
+  description = "VPC of the cluster's Private Service Connect endpoints, and the network's service connection policy for Memorystore (network module), which must exist before the cluster."
   type = object({
-    network_id     = string
-    psc_subnet_ids = list(string)
+    network_id                   = string
+    service_connection_policy_id = string
   })
   nullable = false
 
   validation {
-    condition     = length(var.network.psc_subnet_ids) > 0
-    error_message = "network.psc_subnet_ids must list at least one subnet for the Private Service Connect endpoints."
+    condition     = length(var.network.service_connection_policy_id) > 0
+    error_message = "network.service_connection_policy_id must name the network's service connection policy for gcp-memorystore-redis."
   }
 }
 
@@ -112,10 +104,9 @@ variable "region" {
 }
 
 variable "secrets" {
-  description = "Secret Manager secret ids: the Redis server CA bundle (written by this module) and the write bearer tokens (container only; versions are added out of band)."
+  description = "Secret Manager secret id of the Redis server CA bundle (written by this module)."
   type = object({
-    ca_secret_id           = optional(string, "kv-redis-ca")
-    write_tokens_secret_id = optional(string, "kv-write-tokens")
+    ca_secret_id = optional(string, "kv-redis-ca")
   })
   default  = {}
   nullable = false
@@ -127,7 +118,7 @@ variable "secrets" {
 }
 
 variable "workload_service_account_email" {
-  description = "The workload's Google service account: gets the Redis connection role and read access to the two secrets, nothing else."
+  description = "The workload's Google service account: gets the Redis connection role and read access to the CA secret, nothing else."
   type        = string
   nullable    = false
 

@@ -1,7 +1,7 @@
 variable "cleanup" {
-  description = "Cleanup policies. Only untagged versions older than untagged_max_age_days are deleted, and the keep_recent newest versions are always kept; tagged versions (every pushed image carries its commit tag) are never deleted. dry_run logs what would be deleted."
+  description = "Cleanup policies. Only untagged versions older than untagged_max_age_days are deleted, and the keep_recent newest versions are always kept; tagged versions (every pushed image carries its commit tag) are never deleted. dry_run (the default) only logs what would be deleted: the per-platform manifests of a multi-arch index are untagged versions, so check the logged deletions spare the index prod pins before setting it to false."
   type = object({
-    dry_run               = optional(bool, false)
+    dry_run               = optional(bool, true)
     keep_recent           = optional(number, 50)
     untagged_max_age_days = optional(number, 30)
   })

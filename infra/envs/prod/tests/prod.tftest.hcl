@@ -17,6 +17,12 @@ mock_provider "google" {
     }
   }
 
+  mock_resource "google_network_connectivity_service_connection_policy" {
+    defaults = {
+      id = "projects/example-kv-prod/locations/us-central1/serviceConnectionPolicies/kv-redis-psc"
+    }
+  }
+
   mock_resource "google_container_cluster" {
     defaults = {
       id = "projects/example-kv-prod/locations/us-central1/clusters/kv-prod"
@@ -101,7 +107,49 @@ run "binary_authorization_admits_the_platform_repository" {
   command = apply
 
   assert {
-    condition     = contains(module.gke.binary_authorization_allowlist, "${module.registry.repository_path}/*")
+    condition     = contains([for p in google_binary_authorization_policy.this.admission_whitelist_patterns : p.name_pattern], "${module.registry.repository_path}/*")
     error_message = "The repository the pipeline pushes to must be on the Binary Authorization allowlist (root local and registry module must agree)."
+  }
+
+  assert {
+    condition     = google_binary_authorization_policy.this.default_admission_rule[0].evaluation_mode == "ALWAYS_DENY" && google_binary_authorization_policy.this.default_admission_rule[0].enforcement_mode == "ENFORCED_BLOCK_AND_AUDIT_LOG"
+    error_message = "Images outside the allowlist must be denied."
+  }
+}
+
+run "rejects_an_allow_everything_image_pattern" {
+  command = plan
+
+  variables {
+    binary_authorization_allowlist = ["*"]
+  }
+
+  expect_failures = [var.binary_authorization_allowlist]
+}
+
+run "project_enables_every_api_the_resources_need" {
+  command = plan
+
+  assert {
+    condition     = length(setsubtract(["cloudresourcemanager.googleapis.com", "serviceusage.googleapis.com", "containerscanning.googleapis.com"], keys(google_project_service.this))) == 0
+    error_message = "Project IAM bindings need cloudresourcemanager, enabling APIs needs serviceusage, and image scanning needs containerscanning."
+  }
+}
+
+run "every_alert_pages_the_on_call_group" {
+  command = plan
+
+  assert {
+    condition     = google_monitoring_notification_channel.oncall.type == "email" && google_monitoring_notification_channel.oncall.labels.email_address == "kv-oncall@example.com"
+    error_message = "Prod must have a notification channel for its alerts."
+  }
+}
+
+run "maintenance_windows_do_not_overlap" {
+  command = apply
+
+  assert {
+    condition     = module.redis.maintenance_day == "SATURDAY" && strcontains(module.gke.maintenance_recurrence, "BYDAY=TU,WE,TH")
+    error_message = "Redis maintenance must fall outside the GKE window's days."
   }
 }

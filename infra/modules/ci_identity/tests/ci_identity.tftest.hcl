@@ -44,8 +44,13 @@ run "token_exchange_is_pinned_to_the_organization_pipeline_and_branch" {
   command = plan
 
   assert {
-    condition     = google_iam_workload_identity_pool_provider.this.attribute_condition == "assertion.organization_slug == 'example-org' && assertion.pipeline_slug == 'kv' && assertion.build_branch in ['main']"
-    error_message = "The attribute condition must pin organization, pipeline and branch."
+    condition     = google_iam_workload_identity_pool_provider.this.attribute_condition == "assertion.organization_slug == 'example-org' && assertion.pipeline_slug == 'kv' && assertion.build_branch in ['main'] && assertion.step_key in ['push']"
+    error_message = "The attribute condition must pin organization, pipeline, branch and the push step (no other step of a main build may push)."
+  }
+
+  assert {
+    condition     = google_iam_workload_identity_pool_provider.this.attribute_mapping["google.subject"] == "'buildkite-job:' + assertion.job_id"
+    error_message = "google.subject must be bounded (127 bytes at most): map the fixed-length job id, not Buildkite's sub."
   }
 
   assert {

@@ -48,15 +48,33 @@ run "tls_is_restricted_to_modern_ciphers" {
   }
 }
 
-run "cloud_armor_blocks_owasp_attacks_and_abusive_clients" {
+run "cloud_armor_refuses_attacks_but_not_key_value_requests" {
   command = plan
 
   assert {
-    condition = length([
-      for r in google_compute_security_policy.this.rule : r
+    condition = toset([
+      for r in google_compute_security_policy.this.rule : r.match[0].expr[0].expression
       if r.action == "deny(403)" && try(strcontains(r.match[0].expr[0].expression, "evaluatePreconfiguredWaf("), false)
-    ]) == 10
-    error_message = "The nine OWASP rule sets and cve-canary must each deny with 403."
+      ]) == toset([
+      "evaluatePreconfiguredWaf('protocolattack-v33-stable', {'sensitivity': 1})",
+      "evaluatePreconfiguredWaf('scannerdetection-v33-stable', {'sensitivity': 1})",
+      "evaluatePreconfiguredWaf('sessionfixation-v33-stable', {'sensitivity': 1})",
+      "evaluatePreconfiguredWaf('cve-canary')",
+    ])
+    error_message = "Only the rule sets that fit a key-value API may deny: no method enforcement (it refuses DELETE /delete) and no injection signatures over arbitrary values."
+  }
+
+  assert {
+    condition = alltrue([
+      for r in google_compute_security_policy.this.rule : r.preview
+      if try(strcontains(r.match[0].expr[0].expression, "-v33-stable"), false)
+    ])
+    error_message = "New WAF rule sets must ship in preview."
+  }
+
+  assert {
+    condition     = google_compute_security_policy.this.advanced_options_config[0].json_parsing == "DISABLED"
+    error_message = "Request bodies are arbitrary values: no JSON parsing for signatures to look into."
   }
 
   assert {
@@ -70,9 +88,14 @@ run "cloud_armor_blocks_owasp_attacks_and_abusive_clients" {
   assert {
     condition = anytrue([
       for r in google_compute_security_policy.this.rule :
-      r.action == "rate_based_ban" && try(r.rate_limit_options[0].enforce_on_key == "IP" && r.rate_limit_options[0].exceed_action == "deny(429)", false)
+      r.action == "throttle" && r.priority == 2000 && try(r.rate_limit_options[0].enforce_on_key == "IP" && r.rate_limit_options[0].exceed_action == "deny(429)" && r.rate_limit_options[0].rate_limit_threshold[0].count == 6000, false)
     ])
-    error_message = "A per-client rate limit must ban clients over the threshold with 429."
+    error_message = "A per-client rate limit must throttle clients over the threshold with 429."
+  }
+
+  assert {
+    condition     = !anytrue([for r in google_compute_security_policy.this.rule : r.action == "rate_based_ban"])
+    error_message = "No rate-based ban: it would lock every client behind one NAT address out for its whole duration."
   }
 
   assert {
@@ -105,16 +128,6 @@ run "outputs_the_record_that_validates_the_certificate" {
   }
 }
 
-run "rejects_an_unknown_rate_limit_key" {
-  command = plan
-
-  variables {
-    security_policy = { rate_limit = { enforce_on_key = "COOKIE" } }
-  }
-
-  expect_failures = [var.security_policy]
-}
-
 run "rejects_an_unsupported_rate_limit_interval" {
   command = plan
 
@@ -129,7 +142,7 @@ run "rejects_an_out_of_range_waf_sensitivity" {
   command = plan
 
   variables {
-    security_policy = { waf_sensitivity = 5 }
+    security_policy = { waf_rule_sets = { "scannerdetection-v33-stable" = { sensitivity = 5 } } }
   }
 
   expect_failures = [var.security_policy]
@@ -153,4 +166,27 @@ run "rejects_an_unsupported_list_rate_limit_interval" {
   }
 
   expect_failures = [var.security_policy]
+}
+
+run "rejects_rule_sets_that_refuse_key_value_requests" {
+  command = plan
+
+  variables {
+    security_policy = { waf_rule_sets = { "methodenforcement-v33-stable" = {}, "sqli-v33-stable" = {} } }
+  }
+
+  expect_failures = [var.security_policy]
+}
+
+run "certificate_map_entry_name_fits_for_a_long_hostname" {
+  command = plan
+
+  variables {
+    hostname = "key-value-service.production.eu-west.platform.example-company.com"
+  }
+
+  assert {
+    condition     = length(google_certificate_manager_certificate_map_entry.this.name) <= 63 && can(regex("^[a-z]([-a-z0-9]*[a-z0-9])?$", google_certificate_manager_certificate_map_entry.this.name))
+    error_message = "The certificate map entry name must stay a valid name of at most 63 characters for any hostname."
+  }
 }

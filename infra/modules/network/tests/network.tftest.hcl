@@ -115,3 +115,17 @@ run "rejects_an_unknown_nat_log_filter" {
 
   expect_failures = [var.nat]
 }
+
+run "memorystore_gets_its_psc_endpoints_from_one_policy_of_the_network" {
+  command = apply
+
+  assert {
+    condition     = google_network_connectivity_service_connection_policy.redis.service_class == "gcp-memorystore-redis" && google_network_connectivity_service_connection_policy.redis.location == "us-central1" && google_network_connectivity_service_connection_policy.redis.psc_config[0].subnetworks == tolist([google_compute_subnetwork.psc.id])
+    error_message = "The network's service connection policy must place Memorystore endpoints in its PSC subnet."
+  }
+
+  assert {
+    condition     = output.redis_service_connection_policy_id == google_network_connectivity_service_connection_policy.redis.id
+    error_message = "The policy id is an output, for the redis module to order itself after it."
+  }
+}

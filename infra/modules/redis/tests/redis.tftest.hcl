@@ -22,8 +22,8 @@ variables {
   }
 
   network = {
-    network_id     = "projects/example-kv-prod/global/networks/kv"
-    psc_subnet_ids = ["projects/example-kv-prod/regions/us-central1/subnetworks/kv-psc"]
+    network_id                   = "projects/example-kv-prod/global/networks/kv"
+    service_connection_policy_id = "projects/example-kv-prod/locations/us-central1/serviceConnectionPolicies/kv-redis-psc"
   }
 
   workload_service_account_email = "kv-workload@example-kv-prod.iam.gserviceaccount.com"
@@ -53,7 +53,7 @@ run "cluster_is_multi_zone_with_a_replica_per_shard" {
   }
 
   assert {
-    condition     = google_redis_cluster.this.maintenance_policy[0].weekly_maintenance_window[0].day == "TUESDAY"
+    condition     = google_redis_cluster.this.maintenance_policy[0].weekly_maintenance_window[0].day == "SATURDAY"
     error_message = "Maintenance must happen in the declared window."
   }
 }
@@ -69,11 +69,6 @@ run "clients_use_tls_and_iam_over_private_service_connect" {
   assert {
     condition     = google_redis_cluster.this.authorization_mode == "AUTH_MODE_IAM_AUTH"
     error_message = "Clients must authenticate with IAM."
-  }
-
-  assert {
-    condition     = google_network_connectivity_service_connection_policy.redis.service_class == "gcp-memorystore-redis" && google_network_connectivity_service_connection_policy.redis.psc_config[0].subnetworks == tolist(["projects/example-kv-prod/regions/us-central1/subnetworks/kv-psc"])
-    error_message = "The service connection policy must place Memorystore endpoints in the PSC subnet."
   }
 
   assert {
@@ -101,17 +96,17 @@ run "private_name_points_at_the_discovery_endpoint" {
   }
 }
 
-run "workload_reads_exactly_the_two_secrets" {
+run "workload_reads_the_ca_secret" {
   command = plan
 
   assert {
-    condition     = google_secret_manager_secret.redis_ca.secret_id == "kv-redis-ca" && google_secret_manager_secret.write_tokens.secret_id == "kv-write-tokens"
-    error_message = "The secrets must be kv-redis-ca and kv-write-tokens."
+    condition     = google_secret_manager_secret.redis_ca.secret_id == "kv-redis-ca"
+    error_message = "The CA secret must be kv-redis-ca."
   }
 
   assert {
-    condition     = length(google_secret_manager_secret_iam_member.workload) == 2 && alltrue([for m in google_secret_manager_secret_iam_member.workload : m.role == "roles/secretmanager.secretAccessor" && m.member == "serviceAccount:kv-workload@example-kv-prod.iam.gserviceaccount.com"])
-    error_message = "The workload must be able to read the two secrets, with the accessor role only."
+    condition     = google_secret_manager_secret_iam_member.workload.role == "roles/secretmanager.secretAccessor" && google_secret_manager_secret_iam_member.workload.member == "serviceAccount:kv-workload@example-kv-prod.iam.gserviceaccount.com"
+    error_message = "The workload must be able to read the CA secret, with the accessor role only."
   }
 }
 
@@ -163,4 +158,18 @@ run "rejects_a_dns_name_without_a_zone" {
   }
 
   expect_failures = [var.dns_name]
+}
+
+run "backs_up_daily_outside_the_gke_maintenance_days" {
+  command = plan
+
+  assert {
+    condition     = google_redis_cluster.this.automated_backup_config[0].retention == "1209600s" && google_redis_cluster.this.automated_backup_config[0].fixed_frequency_schedule[0].start_time[0].hours == 2
+    error_message = "Redis must take daily automated backups, kept 14 days (AOF does not undo a bad write)."
+  }
+
+  assert {
+    condition     = google_redis_cluster.this.maintenance_policy[0].weekly_maintenance_window[0].day == "SATURDAY"
+    error_message = "Redis maintenance must default to a day outside GKE's Tuesday-Thursday window."
+  }
 }

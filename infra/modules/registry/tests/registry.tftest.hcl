@@ -32,8 +32,8 @@ run "cleanup_deletes_only_old_untagged_versions_and_keeps_recent_ones" {
   command = plan
 
   assert {
-    condition     = google_artifact_registry_repository.this.cleanup_policy_dry_run == false
-    error_message = "Cleanup must be active by default."
+    condition     = google_artifact_registry_repository.this.cleanup_policy_dry_run == true
+    error_message = "Cleanup must start in dry-run: untagged per-platform manifests of the multi-arch index prod pins could match it."
   }
 
   assert {
