@@ -206,6 +206,27 @@ kv_go_tool() {
   kv_path "$dir"
 }
 
+_kv_source_build() { # ARCHIVE SRC PKG OUT LDFLAGS
+  local archive="$1" src="$2" pkg="$3" out="$4" ldflags="$5"
+  [ -s "$archive" ] || { echo "source archive missing: $archive (set KV_REFERENCE_DIR)"; return 1; }
+  command -v go >/dev/null 2>&1 || { echo "go is needed to build $out"; return 1; }
+  rm -rf "$src" && mkdir -p "$src" "$(dirname "$out")" &&
+    tar -xzf "$archive" -C "$src" --strip-components=1 &&
+    (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags="$ldflags" -o "$out.tmp" "$pkg") &&
+    mv "$out.tmp" "$out" && rm -rf "$src"
+}
+
+# kv_source_tool NAME VERSION ARCHIVE PKG OUT [LDFLAGS]: a Go command built
+# from a release's source archive in $KV_REFERENCE_DIR/sources (its
+# dependencies from the module proxy), inside the unpacked tree so that the
+# release's own go.mod, replace directives included, applies. OUT is the
+# binary's path in the cache; the caller puts its directory on PATH.
+kv_source_tool() {
+  local name="$1" version="$2" archive="$KV_REFERENCE_DIR/sources/$3" pkg="$4" out="$5"
+  kv_step built "$name" "$version" "$out" \
+    _kv_source_build "$archive" "$KV_CACHE/src/$name-$version" "$pkg" "$out" "${6:-}"
+}
+
 _kv_npm_install() { # PREFIX PACKAGE@VERSION
   mkdir -p "$1" && npm install --no-audit --no-fund --prefix "$1" "$2"
 }

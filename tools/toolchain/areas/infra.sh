@@ -7,6 +7,8 @@
 # tflint at the ruleset through TFLINT_PLUGIN_DIR, laid out as `tflint --init`
 # installs it, so infra/.tflint.hcl is used unchanged.
 kv_terraform
+# The chart is rendered to check the Service the SLO watches.
+kv_go_tool helm helm.sh/helm/v4/cmd/helm "v$(kv_pin helm)"
 kv_go_tool tflint github.com/terraform-linters/tflint "v$(kv_pin tflint)"
 kv_pip_tool checkov "$KV_ROOT/tools/checkov/requirements.lock"
 
