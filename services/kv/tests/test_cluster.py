@@ -28,13 +28,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterPr
 def cluster_config(cluster: RedisClusterProcesses, prefix: str, **settings: Any) -> Config:
     """The app's configuration for this module's cluster; short timeouts keep
     the tests that stop shards quick."""
-    return Config(
-        redis_url=cluster.url,
-        redis_mode="cluster",
-        key_prefix=prefix,
-        redis_connect_timeout_s=0.3,
-        redis_command_timeout_s=0.5,
-        **settings,
+    defaults: dict[str, Any] = {"redis_connect_timeout_s": 0.3, "redis_command_timeout_s": 0.5}
+    return Config(redis_url=cluster.url, key_prefix=prefix).replace(
+        redis_mode="cluster", **{**defaults, **settings}
     )
 
 
@@ -169,7 +165,14 @@ def test_write_with_wait_follows_a_primary_that_became_a_replica(
     # once hid the MOVED, so the slot map was never refreshed and every write
     # to the shard was a 503 until something else refreshed it.
     api: Api = make_api(
-        cluster_config(cluster, prefix, write_min_replicas=1, write_replica_timeout_ms=1000)
+        # WAIT's timeout must stay under the command timeout (Config refuses it otherwise).
+        cluster_config(
+            cluster,
+            prefix,
+            write_min_replicas=1,
+            write_replica_timeout_ms=1000,
+            redis_command_timeout_s=1.5,
+        )
     )
     slot = key_slot((prefix + "moving").encode())
     assert api.post("/write", json={"key": "moving", "value": "before"}).status_code == 200
