@@ -1,18 +1,16 @@
 """gunicorn settings: the one file used by tools/dev, the tests, and the image.
 
-Every number here can be overridden by an environment variable so the Helm
-chart sizes pods without a second config file.
+Its settings come from kv.config.Config, the service's one configuration
+reader (HOST, PORT, GUNICORN_*), so the Helm chart sizes pods through the
+same environment variables as everything else.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
-import time
 from typing import Any
 
-from gunicorn import util as _gunicorn_util  # type: ignore[import-untyped]
 from gunicorn.glogging import Logger as _GunicornLogger  # type: ignore[import-untyped]
 
 # Prometheus multiprocess mode: each worker writes its samples to files that
@@ -27,39 +25,22 @@ if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 else:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kv-metrics-")
 
-from kv import lifecycle
-from kv.config import Config, ConfigError
+from kv.config import ConfigError, process_config
 from kv.observability import JsonFormatter
 
-# Fail at start, in the master, with a message naming the bad variable.
+# The one configuration reader (kv.config), also for the server's own
+# settings; a bad value fails at start, in the master, naming the variable.
 try:
-    _config = Config.from_env()
+    _config = process_config()
 except ConfigError as _error:
     raise SystemExit(f"kv: {_error}") from None
 
-
-def _server_setting(name: str, default: str, high: int) -> int:
-    """A whole-number server setting from the environment, or a start-up
-    failure that names the variable (like every setting kv.config reads)."""
-    raw = os.environ.get(name, "").strip() or default
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= high):
-        raise SystemExit(f"kv: {name}: must be an integer from 1 to {high}, got {raw!r}")
-    return int(raw)
-
-
-bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{_server_setting('PORT', '8080', 65535)}"]  # noqa: S104
+bind = [f"{_config.host}:{_config.port}"]
 # Threaded workers: Redis calls release the GIL, so threads overlap I/O
 # (measured ~5x the Flask dev server on 2 cores; see tools/bench).
 worker_class = "gthread"
-workers = _server_setting("GUNICORN_WORKERS", "2", 64)
-threads = _server_setting("GUNICORN_THREADS", "4", 256)
-# Each thread holds at most one Redis connection (per node) at a time; a
-# smaller pool would turn a busy moment into "too many connections" 503s.
-if _config.redis_max_connections < threads:
-    raise SystemExit(
-        f"kv: KV_REDIS_MAX_CONNECTIONS ({_config.redis_max_connections}) must be at least "
-        f"GUNICORN_THREADS ({threads})"
-    )
+workers = _config.gunicorn_workers
+threads = _config.gunicorn_threads
 # Workers share the listening socket and accept when free, so a busy worker
 # takes fewer new connections; tools/bench checks that every worker carries load.
 backlog = 2048
@@ -69,10 +50,10 @@ worker_tmp_dir = "/dev/shm"  # noqa: S108
 # never reuses a connection the app has just closed (a source of 502s).
 keepalive = 620
 timeout = 30
-# SIGTERM: drain for KV_SHUTDOWN_DRAIN_S (see on_starting), then finish
-# in-flight requests within this many seconds. The pod's
-# terminationGracePeriodSeconds must exceed the sum.
-graceful_timeout = _server_setting("GUNICORN_GRACEFUL_TIMEOUT", "25", 3600)
+# SIGTERM (after the pod's preStop sleep has taken it out of the load
+# balancer): close the listener, finish in-flight requests within this many
+# seconds. The pod's terminationGracePeriodSeconds must exceed preStop + this.
+graceful_timeout = _config.gunicorn_graceful_timeout
 max_requests = 0
 accesslog = None  # the app logs one JSON line per request
 
@@ -87,36 +68,7 @@ class _NoAccessLog(_GunicornLogger):  # type: ignore[misc]
 
 logger_class = _NoAccessLog
 
-# Requests gunicorn itself refuses before the app sees them (a request line
-# over limit_request_line, bad headers, malformed HTTP) get the service's one
-# JSON error shape too, instead of gunicorn's HTML page.
-_GUNICORN_ERROR_CODES = {
-    400: "bad_request",
-    403: "forbidden",
-    431: "headers_too_large",
-    501: "not_implemented",
-}
-
-
-def _json_write_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
-    body = json.dumps(
-        {
-            "error": {
-                "code": _GUNICORN_ERROR_CODES.get(status_int, "internal_error"),
-                "message": mesg,
-                "request_id": "",
-            }
-        }
-    ).encode()
-    head = (
-        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    )
-    _gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
-
-
-_gunicorn_util.write_error = _json_write_error
-loglevel = os.environ.get("KV_LOG_LEVEL", "info").lower()
+loglevel = _config.log_level.lower()
 logconfig_dict: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -140,45 +92,3 @@ def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
-
-
-def on_starting(server: Any) -> None:
-    """SIGTERM drains before it stops: readiness fails at once, the listener
-    stays open KV_SHUTDOWN_DRAIN_S longer so the load balancer can take this
-    pod out of rotation, then gunicorn's graceful stop runs as usual.
-
-    The master keeps supervising workers while it drains (its loop runs on);
-    SIGINT or SIGQUIT still stop it at once.
-    """
-    drain_s = _config.shutdown_drain_s
-    deadline: list[float] = []
-    stop_now = server.handle_term
-    sleep = server.sleep
-
-    def handle_term() -> None:
-        if drain_s <= 0:
-            stop_now()
-        if not deadline:
-            lifecycle.DRAINING.start()
-            deadline.append(time.monotonic() + drain_s)
-            server.log.info("SIGTERM: draining for %.1f s before closing the listener", drain_s)
-
-    def sleep_or_stop() -> None:
-        if not deadline:
-            return sleep()  # type: ignore[no-any-return]
-        remaining = deadline[0] - time.monotonic()
-        if remaining > 1.0:
-            return sleep()  # type: ignore[no-any-return]
-        time.sleep(max(remaining, 0.0))
-        server.log.info("drained: closing the listener, finishing in-flight requests")
-        stop_now()  # raises StopIteration: the arbiter's graceful halt
-
-    server.handle_term = handle_term
-    server.sleep = sleep_or_stop
-
-
-def pre_request(worker: Any, req: Any) -> None:
-    # While draining, close each keep-alive connection after its next
-    # response, so none is left idle for the listener shutdown to cut.
-    if lifecycle.DRAINING.is_set():
-        req.must_close = True

@@ -120,7 +120,7 @@ class Load:
         code = None
         if response.status >= 400:
             try:
-                code = json.loads(payload)["error"]["code"]
+                code = json.loads(payload)["code"]
             except (ValueError, KeyError, TypeError):
                 code = "not-json"
         keep = not response.will_close

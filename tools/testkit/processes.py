@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -244,17 +243,14 @@ class Gunicorn:
 
 
 def gunicorn_setting_defaults() -> dict[str, str]:
-    """The environment settings services/kv/gunicorn.conf.py reads, with their
-    defaults ("" where it has none): one reader for the tests that check other
-    files (image, capacity plan, docs) against it."""
-    text = (SERVICE_DIR / "gunicorn.conf.py").read_text()
-    found = dict(
-        re.findall(
-            r"""_server_setting\(\s*["']([A-Z][A-Z0-9_]*)["']\s*,\s*["']([^"']*)["']""", text
-        )
-    )
-    for name, default in re.findall(
-        r"""environ\.get\(\s*["']([A-Z][A-Z0-9_]*)["'](?:\s*,\s*["']([^"']*)["'])?""", text
-    ):
-        found.setdefault(name, default)
-    return found
+    """The server settings gunicorn.conf.py takes from the service's one
+    configuration reader (kv.config: HOST, PORT, GUNICORN_*), with their
+    defaults, for the tests that check other files (image, capacity plan,
+    docs) against it."""
+    from kv.config import variables  # the service's package, on the test path
+
+    return {
+        name: str(default)
+        for name, default in variables().items()
+        if name in ("HOST", "PORT") or name.startswith("GUNICORN_")
+    }

@@ -21,13 +21,15 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
-from flask import Flask, request
+from flask import Response, g
+from flask_httpauth import HTTPTokenAuth  # type: ignore[import-untyped]
 
-from kv.config import Config, ConfigError
-from kv.errors import Forbidden, Unauthorized
-from kv.observability import Metrics
+from kv.config import ConfigError
+from kv.errors import Forbidden, Unauthorized, render
+from kv.service import service
 
 log = logging.getLogger(__name__)
 
@@ -120,38 +122,66 @@ def _fingerprint(stat: os.stat_result) -> _Fingerprint:
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
-def presented_token(header: str | None) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header, else None."""
-    scheme, _, token = (header or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+class BearerAuth(HTTPTokenAuth):  # type: ignore[misc]
+    """HTTPTokenAuth whose verify callback also sees requests without a token
+    (as None), so whether a token is needed at all is decided there too."""
+
+    def authenticate(self, auth: Any, stored_password: Any) -> Any:
+        return self.ensure_sync(self.verify_token_callback)(getattr(auth, "token", None) or None)
+
+
+# The two guards: put on the views they protect. Writes need a token whenever
+# a tokens file is configured; reads only when KV_AUTH_READS=protected too.
+writes = BearerAuth(scheme="Bearer", realm="kv")
+reads = BearerAuth(scheme="Bearer", realm="kv")
+
+
+def _verify(token: str | None, protected: bool) -> bool | None:
+    """True to let the request through; None (no token: 401) or False (403) to refuse."""
+    kv = service()
+    if kv.tokens is None or not protected:
+        return True
+    if token is None:
+        kv.metrics.auth_failures.labels("missing").inc()
         return None
-    return token
+    if not kv.tokens.matches(token):
+        kv.metrics.auth_failures.labels("invalid").inc()
+        g.auth_refused = True
+        return False
+    return True
 
 
-def install(
-    app: Flask, config: Config, metrics: Metrics, endpoints: Collection[str]
-) -> TokenFile | None:
-    """Requires a valid bearer token on the given endpoints (by Flask endpoint
-    name) when KV_AUTH_TOKENS_FILE is set; does nothing otherwise."""
-    if not config.auth_tokens_file:
-        return None
-    tokens = TokenFile(config.auth_tokens_file)
-    protected = frozenset(endpoints)
+def verify_write(token: str | None) -> bool | None:
+    return _verify(token, protected=True)
 
-    @app.before_request
-    def _authenticate() -> None:
-        if request.endpoint not in protected:
-            return
-        token = presented_token(request.headers.get("Authorization"))
-        if token is None:
-            metrics.auth_failures.labels("missing").inc()
-            raise Unauthorized(
-                "this call needs an 'Authorization: Bearer <token>' header",
-                headers={"WWW-Authenticate": CHALLENGE},
-            )
-        if not tokens.matches(token):
-            metrics.auth_failures.labels("invalid").inc()
-            raise Forbidden("the bearer token is not valid for this service")
 
-    return tokens
+def verify_read(token: str | None) -> bool | None:
+    return _verify(token, protected=service().config.auth_reads == "protected")
+
+
+def refused(status: int) -> Response:
+    if g.pop("auth_refused", False):
+        return render(Forbidden("the bearer token is not valid for this service"))
+    return render(
+        Unauthorized(
+            "this call needs an 'Authorization: Bearer <token>' header",
+            headers={"WWW-Authenticate": CHALLENGE},
+        )
+    )
+
+
+writes.verify_token(verify_write)
+reads.verify_token(verify_read)
+writes.error_handler(refused)
+reads.error_handler(refused)
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def write_token_required(view: View) -> View:
+    """Decorates a view that changes data: a token is needed whenever a tokens file is set."""
+    return cast(View, writes.login_required(view))
+
+
+def read_token_required(view: View) -> View:
+    """Decorates a view that reads data: a token is needed when reads are protected too."""
+    return cast(View, reads.login_required(view))

@@ -1,58 +1,100 @@
 """Service configuration: one typed object, read from the environment once.
 
-Every setting has a default that works for local runs; production overrides
-them through the Helm chart. A bad value stops the process at start with a
-message that names the variable, rather than failing on the first request.
+`Config` (pydantic-settings) is the one reader for the whole process tree:
+gunicorn.conf.py takes its listen address and worker shape from it, the WSGI
+entry point builds the app from it. Every setting has a default that works
+for local runs; production overrides them through the Helm chart. A bad value
+stops the process at start with a message that names the variable, rather
+than failing on the first request.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TypeVar
+import functools
+import re
+from typing import Any, Literal
 
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.connection import parse_url
 
-T = TypeVar("T")
-
 MiB = 1024 * 1024
+# Values an error message must never quote (they may carry a password).
+SECRET_VARIABLES = frozenset({"REDIS_URL"})
+_HOST = re.compile(r"^[A-Za-z0-9.:-]+$")
 
 
 class ConfigError(ValueError):
     """A configuration value is missing or invalid; the message names the variable."""
 
 
-@dataclass(frozen=True)
-class Config:
-    """All runtime settings of the service."""
+def env(name: str, default: Any, **constraints: Any) -> Any:
+    """A field read from the environment variable `name` (or, in code, by its field name)."""
+    return Field(default, validation_alias=AliasChoices(name), **constraints)
 
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    redis_mode: str = "standalone"  # standalone | cluster
-    redis_tls_ca_file: str | None = None
-    redis_tls_check_hostname: bool = True
-    redis_auth: str = "none"  # none | password | iam
-    redis_username: str | None = None
-    redis_password_file: str | None = None
-    redis_connect_timeout_s: float = 1.0
-    redis_command_timeout_s: float = 1.0
-    redis_max_connections: int = 32
-    write_min_replicas: int = 0
-    write_replica_timeout_ms: int = 200
-    key_prefix: str = "kv:"
-    max_key_bytes: int = 1024
-    max_value_bytes: int = MiB
-    max_body_bytes: int = 0  # 0: derived from the key and value limits
-    random_write_max: int = 100
-    list_batch: int = 1000
-    list_page_max: int = 10_000
-    log_level: str = "INFO"
-    auth_tokens_file: str | None = None
-    auth_reads: str = "open"  # open | protected
-    gcp_project: str | None = None
-    metadata_host: str = "metadata.google.internal"
-    shutdown_drain_s: float = 1.0
-    status_cache_s: float = 1.0
+
+class Config(BaseSettings):
+    """All runtime settings of the service and of the gunicorn that serves it."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        validate_by_name=True,
+        env_ignore_empty=True,
+        allow_inf_nan=False,
+        extra="ignore",
+        str_strip_whitespace=True,
+    )
+
+    # -- the server (gunicorn.conf.py) ----------------------------------------
+    host: str = env("HOST", "0.0.0.0")  # noqa: S104 (a pod listens on its own IP)
+    port: int = env("PORT", 8080, ge=1, le=65535)
+    gunicorn_workers: int = env("GUNICORN_WORKERS", 2, ge=1, le=64)
+    gunicorn_threads: int = env("GUNICORN_THREADS", 4, ge=1, le=256)
+    gunicorn_graceful_timeout: int = env("GUNICORN_GRACEFUL_TIMEOUT", 25, ge=1, le=3600)
+
+    # -- Redis ----------------------------------------------------------------
+    redis_url: str = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+    redis_mode: Literal["standalone", "cluster"] = env("KV_REDIS_MODE", "standalone")
+    redis_tls_ca_file: str | None = env("KV_REDIS_TLS_CA_FILE", None)
+    redis_tls_check_hostname: bool = env("KV_REDIS_TLS_CHECK_HOSTNAME", True)
+    redis_auth: Literal["none", "password", "iam"] = env("KV_REDIS_AUTH", "none")
+    redis_username: str | None = env("KV_REDIS_USERNAME", None)
+    redis_password_file: str | None = env("KV_REDIS_PASSWORD_FILE", None)
+    redis_connect_timeout_s: float = env("KV_REDIS_CONNECT_TIMEOUT_S", 1.0, ge=0.01, le=60)
+    redis_command_timeout_s: float = env("KV_REDIS_COMMAND_TIMEOUT_S", 1.0, ge=0.01, le=60)
+    redis_max_connections: int = env("KV_REDIS_MAX_CONNECTIONS", 32, ge=1, le=10_000)
+    write_min_replicas: int = env("KV_WRITE_MIN_REPLICAS", 0, ge=0, le=16)
+    write_replica_timeout_ms: int = env("KV_WRITE_REPLICA_TIMEOUT_MS", 200, ge=1, le=60_000)
+    metadata_host: str = env("GCE_METADATA_HOST", "metadata.google.internal")
+
+    # -- the API --------------------------------------------------------------
+    key_prefix: str = env("KV_KEY_PREFIX", "kv:")
+    max_key_bytes: int = env("KV_MAX_KEY_BYTES", 1024, ge=1, le=64 * 1024)
+    max_value_bytes: int = env("KV_MAX_VALUE_BYTES", MiB, ge=1, le=512 * MiB)
+    max_body_bytes: int = env("KV_MAX_BODY_BYTES", 0, ge=0, le=1024 * MiB)  # 0: derived
+    random_write_max: int = env("KV_RANDOM_WRITE_MAX", 100, ge=1, le=10_000)
+    list_batch: int = env("KV_LIST_BATCH", 1000, ge=1, le=100_000)
+    list_page_max: int = env("KV_LIST_PAGE_MAX", 10_000, ge=1, le=1_000_000)
+    list_batch_bytes: int = env("KV_LIST_BATCH_BYTES", 2 * MiB, ge=64 * 1024, le=512 * MiB)
+    status_cache_s: float = env("KV_STATUS_CACHE_S", 1.0, ge=0, le=60)
+    auth_tokens_file: str | None = env("KV_AUTH_TOKENS_FILE", None)
+    auth_reads: Literal["open", "protected"] = env("KV_AUTH_READS", "open")
+
+    # -- logs -----------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = env("KV_LOG_LEVEL", "INFO")
+    gcp_project: str | None = env("KV_GCP_PROJECT", None)
+
+    @classmethod
+    def from_env(cls) -> Config:
+        """The configuration of this process, or ConfigError naming every bad variable."""
+        try:
+            return cls()
+        except ValidationError as error:
+            raise ConfigError(describe(error)) from None
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some settings changed, validated like the original."""
+        return Config.model_validate({**self.model_dump(), **changes})
 
     @property
     def body_limit(self) -> int:
@@ -61,165 +103,116 @@ class Config:
             return self.max_body_bytes
         return 2 * (self.max_key_bytes + self.max_value_bytes) + 4096
 
+    @field_validator("redis_mode", "redis_auth", "auth_reads", mode="before")
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
-        """Builds the configuration from environment variables, or raises ConfigError."""
-        env = os.environ if env is None else env
-        r = _Reader(env)
-        config = cls(
-            redis_url=r.text("REDIS_URL", cls.redis_url, check=_redis_url, shown=_redact_url),
-            redis_mode=r.choice("KV_REDIS_MODE", cls.redis_mode, ("standalone", "cluster")),
-            redis_tls_ca_file=r.optional_text("KV_REDIS_TLS_CA_FILE"),
-            redis_tls_check_hostname=r.flag("KV_REDIS_TLS_CHECK_HOSTNAME", cls.redis_tls_check_hostname),
-            redis_auth=r.choice("KV_REDIS_AUTH", cls.redis_auth, ("none", "password", "iam")),
-            redis_username=r.optional_text("KV_REDIS_USERNAME"),
-            redis_password_file=r.optional_text("KV_REDIS_PASSWORD_FILE"),
-            redis_connect_timeout_s=r.number("KV_REDIS_CONNECT_TIMEOUT_S", cls.redis_connect_timeout_s, float, 0.01, 60),
-            redis_command_timeout_s=r.number("KV_REDIS_COMMAND_TIMEOUT_S", cls.redis_command_timeout_s, float, 0.01, 60),
-            redis_max_connections=r.number("KV_REDIS_MAX_CONNECTIONS", cls.redis_max_connections, int, 1, 10_000),
-            write_min_replicas=r.number("KV_WRITE_MIN_REPLICAS", cls.write_min_replicas, int, 0, 16),
-            write_replica_timeout_ms=r.number("KV_WRITE_REPLICA_TIMEOUT_MS", cls.write_replica_timeout_ms, int, 1, 60_000),
-            key_prefix=r.text("KV_KEY_PREFIX", cls.key_prefix, check=_key_prefix),
-            max_key_bytes=r.number("KV_MAX_KEY_BYTES", cls.max_key_bytes, int, 1, 64 * 1024),
-            max_value_bytes=r.number("KV_MAX_VALUE_BYTES", cls.max_value_bytes, int, 1, 512 * MiB),
-            max_body_bytes=r.number("KV_MAX_BODY_BYTES", cls.max_body_bytes, int, 0, 1024 * MiB),
-            random_write_max=r.number("KV_RANDOM_WRITE_MAX", cls.random_write_max, int, 1, 10_000),
-            list_batch=r.number("KV_LIST_BATCH", cls.list_batch, int, 1, 100_000),
-            list_page_max=r.number("KV_LIST_PAGE_MAX", cls.list_page_max, int, 1, 1_000_000),
-            log_level=r.choice("KV_LOG_LEVEL", cls.log_level, ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True),
-            auth_tokens_file=r.optional_text("KV_AUTH_TOKENS_FILE"),
-            auth_reads=r.choice("KV_AUTH_READS", cls.auth_reads, ("open", "protected")),
-            gcp_project=r.optional_text("KV_GCP_PROJECT"),
-            metadata_host=r.text("GCE_METADATA_HOST", cls.metadata_host, check=_host),
-            shutdown_drain_s=r.number("KV_SHUTDOWN_DRAIN_S", cls.shutdown_drain_s, float, 0, 300),
-            status_cache_s=r.number("KV_STATUS_CACHE_S", cls.status_cache_s, float, 0, 60),
-        )  # fmt: skip
-        r.raise_errors()
-        config.check()
-        return config
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
 
-    def check(self) -> None:
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if not (value.startswith(("redis://", "rediss://")) and len(value) > len("redis://")):
+            raise ValueError("must be a redis:// or rediss:// URL")
+        try:
+            # What the client will do on the first request (a bad port or option
+            # would otherwise be a 500 on every request rather than a refusal to start).
+            parse_url(value)  # type: ignore[no-untyped-call]
+        except ValueError:
+            # Not the parser's message: it may quote part of a password (say, one with a "/").
+            raise ValueError(
+                "is not a URL redis-py can use (check the port, database and ?options)"
+            ) from None
+        return value
+
+    @field_validator("metadata_host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not _HOST.match(value):
+            raise ValueError("must be a host name or host:port")
+        return value
+
+    @field_validator("key_prefix")
+    @classmethod
+    def _key_prefix(cls, value: str) -> str:
+        if not 0 < len(value.encode()) <= 128:
+            raise ValueError("must be 1 to 128 bytes (keys outside it are never listed or deleted)")
+        return value
+
+    @model_validator(mode="after")
+    def _check_together(self) -> Config:
         """Cross-field rules that no single variable can express."""
+        if problems := self.conflicts():
+            raise ValueError("; ".join(problems))
+        return self
+
+    def conflicts(self) -> list[str]:
+        problems = []
         if self.redis_auth == "password" and not self.redis_password_file:
-            raise ConfigError("KV_REDIS_PASSWORD_FILE is required when KV_REDIS_AUTH=password")
+            problems.append("KV_REDIS_PASSWORD_FILE is required when KV_REDIS_AUTH=password")
         if self.redis_auth == "iam" and self.redis_mode != "cluster":
-            raise ConfigError("KV_REDIS_AUTH=iam needs KV_REDIS_MODE=cluster (Memorystore Cluster)")
+            problems.append("KV_REDIS_AUTH=iam needs KV_REDIS_MODE=cluster (Memorystore Cluster)")
         if self.redis_auth == "iam" and not self.redis_url.startswith("rediss://"):
             # Memorystore refuses IAM AUTH without TLS: the token would cross the network in clear.
-            raise ConfigError("KV_REDIS_AUTH=iam needs a rediss:// REDIS_URL (TLS)")
+            problems.append("KV_REDIS_AUTH=iam needs a rediss:// REDIS_URL (TLS)")
         if (
             self.write_min_replicas
             and self.write_replica_timeout_ms >= self.redis_command_timeout_s * 1000
         ):
             # Otherwise WAIT outlives the socket timeout and a slow replica looks like a dead primary.
-            raise ConfigError(
+            problems.append(
                 "KV_WRITE_REPLICA_TIMEOUT_MS must be shorter than KV_REDIS_COMMAND_TIMEOUT_S"
             )
         if self.redis_tls_ca_file and not self.redis_url.startswith("rediss://"):
-            raise ConfigError("KV_REDIS_TLS_CA_FILE is set but REDIS_URL does not use rediss://")
+            problems.append("KV_REDIS_TLS_CA_FILE is set but REDIS_URL does not use rediss://")
         if self.max_body_bytes and self.max_body_bytes < self.max_key_bytes + self.max_value_bytes:
-            raise ConfigError(
+            problems.append(
                 "KV_MAX_BODY_BYTES must be at least KV_MAX_KEY_BYTES + KV_MAX_VALUE_BYTES"
             )
+        if self.redis_max_connections < self.gunicorn_threads:
+            # Each thread holds at most one Redis connection (per node) at a time; a
+            # smaller pool would turn a busy moment into "too many connections" 503s.
+            problems.append(
+                f"KV_REDIS_MAX_CONNECTIONS ({self.redis_max_connections}) must be at least "
+                f"GUNICORN_THREADS ({self.gunicorn_threads})"
+            )
+        return problems
 
 
-def _redis_url(value: str) -> str | None:
-    if not (value.startswith(("redis://", "rediss://")) and len(value) > len("redis://")):
-        return "must be a redis:// or rediss:// URL"
-    try:
-        # What the client will do on the first request (a bad port or option
-        # would otherwise be a 500 on every request rather than a refusal to start).
-        parse_url(value)  # type: ignore[no-untyped-call]
-    except ValueError:
-        # Not the parser's message: it may quote part of a password (say, one with a "/").
-        return "is not a URL redis-py can use (check the port, database and ?options)"
-    return None
+@functools.cache
+def process_config() -> Config:
+    """The configuration of this process tree, read once: gunicorn's master
+    reads it (gunicorn.conf.py) and the workers it forks inherit the same
+    object (kv.wsgi)."""
+    return Config.from_env()
 
 
-def _redact_url(value: str) -> str:
-    """The URL without the password (or token) it may carry, for error messages."""
-    scheme, separator, rest = value.rpartition("://")
-    authority, at, host = rest.rpartition("@")
-    if not at:
-        return value
-    user = authority.partition(":")[0]
-    return f"{scheme}{separator}{user}:***@{host}"
+def variable(field: str) -> str:
+    """The environment variable that sets a Config field."""
+    alias = Config.model_fields[field].validation_alias
+    assert isinstance(alias, AliasChoices)
+    return str(alias.choices[0])
 
 
-def _host(value: str) -> str | None:
-    if value.replace(".", "").replace("-", "").replace(":", "").isalnum():
-        return None
-    return "must be a host name or host:port"
+def variables() -> dict[str, Any]:
+    """Every environment variable Config reads, with its default."""
+    return {variable(name): field.default for name, field in Config.model_fields.items()}
 
 
-def _key_prefix(value: str) -> str | None:
-    if 0 < len(value.encode()) <= 128:
-        return None
-    return "must be 1 to 128 bytes (keys outside it are never listed or deleted)"
-
-
-N = TypeVar("N", int, float)
-
-
-class _Reader:
-    """Reads variables and collects every problem, so one start reports them all."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = env
-        self.errors: list[str] = []
-
-    def _get(self, name: str) -> str | None:
-        value = self.env.get(name)
-        return None if value is None or value.strip() == "" else value.strip()
-
-    def text(
-        self,
-        name: str,
-        default: str,
-        check: Callable[[str], str | None],
-        shown: Callable[[str], str] = str,
-    ) -> str:
-        """`shown` is what an error message may quote of the value (no secrets)."""
-        value = self._get(name)
-        if value is None:
-            return default
-        problem = check(value)
-        if problem:
-            self.errors.append(f"{name}: {problem}, got {shown(value)!r}")
-            return default
-        return value
-
-    def optional_text(self, name: str) -> str | None:
-        return self._get(name)
-
-    def choice(self, name: str, default: str, allowed: tuple[str, ...], upper: bool = False) -> str:
-        value = self._get(name)
-        if value is None:
-            return default
-        value = value.upper() if upper else value.lower()
-        if value not in allowed:
-            self.errors.append(f"{name}: must be one of {', '.join(allowed)}, got {value!r}")
-            return default
-        return value
-
-    def flag(self, name: str, default: bool) -> bool:
-        value = self.choice(name, "true" if default else "false", ("true", "false"))
-        return value == "true"
-
-    def number(self, name: str, default: N, kind: Callable[[str], N], low: N, high: N) -> N:
-        value = self._get(name)
-        if value is None:
-            return default
-        try:
-            number = kind(value)
-        except ValueError:
-            number = None
-        if number is None or number != number or not low <= number <= high:
-            what = "an integer" if kind is int else "a number"
-            self.errors.append(f"{name}: must be {what} from {low} to {high}, got {value!r}")
-            return default
-        return number
-
-    def raise_errors(self) -> None:
-        if self.errors:
-            raise ConfigError("invalid configuration: " + "; ".join(self.errors))
+def describe(error: ValidationError) -> str:
+    """One line naming each bad variable, its problem and (unless secret) its value."""
+    names = {variable(name): name for name in Config.model_fields}
+    problems = []
+    for item in error.errors():
+        where = str(item["loc"][0]) if item["loc"] else ""
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if where in names:
+            shown = "" if where in SECRET_VARIABLES else f", got {item['input']!r}"
+            problems.append(f"{where}: {message}{shown}")
+        else:
+            problems.append(message)
+    return "invalid configuration: " + "; ".join(problems)

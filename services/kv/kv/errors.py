@@ -1,8 +1,10 @@
 """One family of API errors, mapped to JSON responses in one place.
 
 Every error response has the same shape:
-    {"error": {"code": "<stable_snake_case>", "message": "<for humans>", "request_id": "..."}}
-Clients branch on `code`; `message` may change wording.
+    {"error": "<for humans>", "code": "<stable_snake_case>", "request_id": "..."}
+`error` is the human-readable string the upstream app answers with (clients
+written against it read it); clients of this service branch on `code`, as
+the wording of `error` may change.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ class InvalidJson(ApiError):
 
 class InvalidField(ApiError):
     status, code = 400, "invalid_field"
+
+
+class MissingField(ApiError):
+    status, code = 400, "missing_field"
 
 
 class InvalidParameter(ApiError):
@@ -77,12 +83,6 @@ class WriteNotDurable(StoreUnavailable):
     code = "write_not_durable"
 
 
-class ShuttingDown(ApiError):
-    """This instance is draining before it stops; the load balancer should use another."""
-
-    status, code = 503, "shutting_down"
-
-
 # Werkzeug's routing and size errors, renamed into our stable codes.
 _HTTP_CODES = {
     404: "not_found",
@@ -93,9 +93,7 @@ _HTTP_CODES = {
 
 
 def error_body(status: int, code: str, message: str) -> Response:
-    response = jsonify(
-        {"error": {"code": code, "message": message, "request_id": g.get("request_id", "")}}
-    )
+    response = jsonify({"error": message, "code": code, "request_id": g.get("request_id", "")})
     response.status_code = status
     return response
 

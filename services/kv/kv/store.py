@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
 import redis
@@ -59,6 +59,7 @@ MAX_CURSOR = 2**64 - 1
 PAGE_MAX_SCANS = 32
 
 Pairs = list[tuple[str, str]]
+Keys = list[str]
 
 
 class Store(Protocol):
@@ -76,8 +77,13 @@ class Store(Protocol):
 
     def delete(self, key: str) -> bool: ...
 
-    def scan(self, cursor: str, count: int) -> tuple[Pairs, str]:
-        """One step of iteration: pairs and the next cursor ("0" when done)."""
+    def scan(self, cursor: str, count: int) -> tuple[Keys, str]:
+        """One step of iteration: our keys (as stored) and the next cursor ("0" when done)."""
+        ...
+
+    def pairs(self, keys: Keys, budget: int) -> Iterator[Pairs]:
+        """The pairs of `keys`, in batches of at most `budget` bytes of values
+        (a single larger value is a batch of its own)."""
         ...
 
     def close(self) -> None: ...
@@ -332,14 +338,14 @@ class RedisStore:
     def delete(self, key: str) -> bool:
         return bool(self._call("delete", lambda: self.redis.delete(self.prefix + key)))
 
-    def scan(self, cursor: str, count: int) -> tuple[Pairs, str]:
+    def scan(self, cursor: str, count: int) -> tuple[Keys, str]:
         return self._call("scan", lambda: self._scan(cursor, count))
 
-    def _scan(self, cursor: str, count: int) -> tuple[Pairs, str]:
+    def _scan(self, cursor: str, count: int) -> tuple[Keys, str]:
         client = self.redis
         if not self.cluster:
             next_cursor, keys = client.scan(_parse_cursor(cursor), match=self.match, count=count)
-            return self._values(keys), str(next_cursor)
+            return keys, str(next_cursor)
         # Cursor "<shard index>.<node cursor>": every shard's primary is scanned in turn.
         index, node_cursor = _parse_cluster_cursor(cursor)
         shards = self._shard_primaries()
@@ -347,10 +353,68 @@ class RedisStore:
             raise InvalidCursor(cursor)
         node_client = client.get_redis_connection(shards[index])
         next_cursor, keys = node_client.scan(node_cursor, match=self.match, count=count)
-        pairs = self._values(keys)
         if int(next_cursor) != 0:
-            return pairs, f"{index}.{next_cursor}"
-        return pairs, (f"{index + 1}.0" if index + 1 < len(shards) else "0")
+            return keys, f"{index}.{next_cursor}"
+        return keys, (f"{index + 1}.0" if index + 1 < len(shards) else "0")
+
+    def pairs(self, keys: Keys, budget: int) -> Iterator[Pairs]:
+        """Values are read in MGETs of at most `budget` bytes, sized by STRLEN
+        first: with values near the 1 MiB limit, one MGET of a 1,000-key SCAN
+        batch would hold about 1 GiB."""
+        if not keys:
+            return
+        if len(keys) * self.config.max_value_bytes <= budget:
+            sizes = [0] * len(keys)  # no batch of these keys can exceed the budget
+        else:
+            sizes = self._call("scan", lambda: self._sizes(keys))
+        batch: Keys = []
+        total = 0
+        for key, size in zip(keys, sizes, strict=True):
+            if batch and total + size > budget:
+                yield self._call("scan", lambda batch=batch: self._values(batch))  # type: ignore[misc]
+                batch, total = [], 0
+            batch.append(key)
+            total += size
+        yield self._call("scan", lambda: self._values(batch))
+
+    def _sizes(self, keys: Keys) -> list[int]:
+        """STRLEN of every key, one round trip per node."""
+        if not self.cluster:
+            return self._strlens(self.redis, keys)
+        client = self.redis
+        by_node: dict[str, list[int]] = {}
+        for index, key in enumerate(keys):
+            by_node.setdefault(client.get_node_from_key(key).name, []).append(index)
+        sizes = [0] * len(keys)
+        for name, indexes in by_node.items():
+            node = client.get_redis_connection(client.get_node(node_name=name))
+            for index, size in zip(
+                indexes, self._strlens(node, [keys[i] for i in indexes]), strict=True
+            ):
+                sizes[index] = size
+        return sizes
+
+    def _strlens(self, client: Redis, keys: Keys) -> list[int]:
+        """STRLENs packed by hand on one connection: a redis-py pipeline costs
+        about three times as much per key, and /list pays it on every batch."""
+        pool = client.connection_pool
+        connection = pool.get_connection()
+        try:
+            commands = [("STRLEN", key) for key in keys]
+            connection.send_packed_command(connection.pack_commands(commands))  # type: ignore[no-untyped-call]
+            sizes = []
+            for _ in keys:
+                try:
+                    sizes.append(int(connection.read_response()))
+                except redis.ResponseError:
+                    # A slot moving under us (MOVED/ASK): assume the largest value.
+                    sizes.append(self.config.max_value_bytes)
+            return sizes
+        except BaseException:
+            connection.disconnect()  # type: ignore[no-untyped-call]  # replies may be left unread
+            raise
+        finally:
+            pool.release(connection)
 
     def _shard_primaries(self) -> list[ClusterNode]:
         """Primaries ordered by the first slot they serve, so a shard keeps its
@@ -371,7 +435,7 @@ class RedisStore:
         self._shards = (names, ordered)
         return ordered
 
-    def _values(self, keys: list[str]) -> Pairs:
+    def _values(self, keys: Keys) -> Pairs:
         if not keys:
             return []
         values = self.redis.mget_nonatomic(keys) if self.cluster else self.redis.mget(keys)
@@ -384,20 +448,21 @@ class RedisStore:
             self._client.close()
 
 
-def page(store: Store, cursor: str, limit: int) -> tuple[Pairs, str]:
-    """One page for GET /list?limit=: SCAN steps until at least `limit` pairs,
-    the end, or PAGE_MAX_SCANS steps. SCAN counts are hints, so a page may hold
-    somewhat more than `limit` (never more than about twice). A page may be
-    short, even empty, when most keys in Redis are not ours: the step bound
-    keeps one request from walking the whole key space; the next cursor goes on.
+def page_keys(store: Store, cursor: str, limit: int) -> tuple[Keys, str]:
+    """The keys of one page for GET /list?limit=: SCAN steps until at least
+    `limit` keys, the end, or PAGE_MAX_SCANS steps. SCAN counts are hints, so
+    a page may hold somewhat more than `limit` (never more than about twice).
+    A page may be short, even empty, when most keys in Redis are not ours: the
+    step bound keeps one request from walking the whole key space; the next
+    cursor goes on.
     """
-    pairs: Pairs = []
+    keys: Keys = []
     for _ in range(PAGE_MAX_SCANS):
         step, cursor = store.scan(cursor, limit)
-        pairs.extend(step)
-        if cursor == "0" or len(pairs) >= limit:
+        keys.extend(step)
+        if cursor == "0" or len(keys) >= limit:
             break
-    return pairs, cursor
+    return keys, cursor
 
 
 def _parse_cursor(cursor: str) -> int:

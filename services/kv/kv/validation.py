@@ -7,18 +7,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from kv.config import Config
 from kv.errors import (
     InvalidField,
     InvalidJson,
     InvalidParameter,
+    MissingField,
     PayloadTooLarge,
     UnsupportedMediaType,
 )
 
 WRITE_FIELDS = ("key", "value")
+# The upstream app's words for a write without both fields (its clients may match them).
+BOTH_REQUIRED = 'Both "key" and "value" are required'
+KEY_REQUIRED = "Key parameter is required"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The sizes input is checked against (KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES)."""
+
+    max_key_bytes: int
+    max_value_bytes: int
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -41,7 +53,7 @@ def is_json_media_type(content_type: str | None) -> bool:
     )
 
 
-def parse_json_object(body: bytes) -> dict[str, Any]:
+def parse_json(body: bytes) -> Any:
     try:
         text = body.decode("utf-8")
         document = json.loads(
@@ -53,8 +65,6 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
         raise InvalidJson("request body nests too deeply") from error
     except ValueError as error:
         raise InvalidJson(f"request body is not valid JSON: {error}") from error
-    if not isinstance(document, dict):
-        raise InvalidJson('request body must be a JSON object like {"key": "...", "value": "..."}')
     return document
 
 
@@ -67,40 +77,42 @@ def utf8_size(text: str, field: str) -> int:
         ) from error
 
 
-def check_key(key: Any, config: Config, field: str = "key") -> str:
+def check_key(key: Any, limits: Limits, field: str = "key") -> str:
     if not isinstance(key, str):
         raise InvalidField(f"{field} must be a string")
     size = utf8_size(key, field)
-    if size == 0:
-        raise InvalidField(f"{field} must not be empty")
-    if size > config.max_key_bytes:
-        raise InvalidField(f"{field} is {size} bytes; the limit is {config.max_key_bytes} bytes")
+    if size > limits.max_key_bytes:
+        raise InvalidField(f"{field} is {size} bytes; the limit is {limits.max_key_bytes} bytes")
     return key
 
 
-def check_value(value: Any, config: Config) -> str:
+def check_value(value: Any, limits: Limits) -> str:
     if not isinstance(value, str):
         raise InvalidField("value must be a string")
     size = utf8_size(value, "value")
-    if size > config.max_value_bytes:
-        raise PayloadTooLarge(f"value is {size} bytes; the limit is {config.max_value_bytes} bytes")
+    if size > limits.max_value_bytes:
+        raise PayloadTooLarge(f"value is {size} bytes; the limit is {limits.max_value_bytes} bytes")
     return value
 
 
-def parse_write(content_type: str | None, body: bytes, config: Config) -> tuple[str, str]:
-    """The (key, value) of a POST /write body."""
+def parse_write(content_type: str | None, body: bytes, limits: Limits) -> tuple[str, str] | None:
+    """The (key, value) of a POST /write body; None for no payload (`{}`, `null`),
+    which, as upstream, asks for a random pair."""
     if not is_json_media_type(content_type):
         raise UnsupportedMediaType(
             f"Content-Type must be application/json, got {content_type or 'none'!r}"
         )
-    document = parse_json_object(body)
+    document = parse_json(body)
+    if document is None or document == {}:
+        return None
+    if not isinstance(document, dict):
+        raise InvalidJson('request body must be a JSON object like {"key": "...", "value": "..."}')
     unknown = sorted(set(document) - set(WRITE_FIELDS))
     if unknown:
         raise InvalidField(f"unknown field(s): {', '.join(unknown)}; allowed: key, value")
-    missing = [name for name in WRITE_FIELDS if name not in document]
-    if missing:
-        raise InvalidField(f"missing field(s): {', '.join(missing)}")
-    return check_key(document["key"], config), check_value(document["value"], config)
+    if any(document.get(name) in (None, "") for name in WRITE_FIELDS):
+        raise MissingField(BOTH_REQUIRED)
+    return check_key(document["key"], limits), check_value(document["value"], limits)
 
 
 def only_parameters(args: Mapping[str, Any], allowed: Iterable[str]) -> None:

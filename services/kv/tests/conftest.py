@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 import redis
 from kv import Config, create_app
+from kv.auth import TokenFile
+from kv.config import variables
+from kv.store import RedisStore
 from redis.cluster import RedisCluster
 
 from tools.testkit.cluster import RedisClusterProcesses
@@ -64,7 +67,7 @@ def prefix() -> str:
 @pytest.fixture
 def config(backend: tuple[str, str], prefix: str) -> Config:
     url, mode = backend
-    return Config(redis_url=url, redis_mode=mode, key_prefix=prefix)
+    return Config(redis_url=url, key_prefix=prefix).replace(redis_mode=mode)
 
 
 @pytest.fixture
@@ -82,16 +85,31 @@ def raw(backend: tuple[str, str]) -> Iterator[Any]:
 
 @pytest.fixture
 def make_api(openapi: OpenApiDocument) -> Iterator[Any]:
-    stores: list[Any] = []
+    """Apps over real Redis stores, closed at the end of the test."""
+    stores: list[RedisStore] = []
 
-    def make(config: Config) -> Api:
-        app = create_app(config)
-        stores.append(app.extensions["kv"]["store"])
-        return Api(app.test_client(), openapi)
+    def make(config: Config, tokens: TokenFile | None = None) -> Api:
+        store = RedisStore(config)
+        stores.append(store)
+        return Api(create_app(config, store=store, tokens=tokens).test_client(), openapi)
 
     yield make
     for store in stores:
         store.close()
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Reads a Config from exactly the given environment variables."""
+
+    def read(env: dict[str, str]) -> Config:
+        for name in variables():
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return Config.from_env()
+
+    return read
 
 
 @pytest.fixture

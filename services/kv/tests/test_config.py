@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from kv import Config, ConfigError
@@ -11,8 +12,8 @@ from kv import Config, ConfigError
 from tools.testkit.processes import SERVICE_DIR
 
 
-def test_defaults_work_for_a_local_run() -> None:
-    config = Config.from_env({})
+def test_defaults_work_for_a_local_run(environment: Any) -> None:
+    config = environment({})
     assert config.redis_url == "redis://127.0.0.1:6379/0"
     assert config.redis_mode == "standalone"
     assert config.max_key_bytes == 1024
@@ -21,8 +22,8 @@ def test_defaults_work_for_a_local_run() -> None:
     assert config.body_limit > config.max_key_bytes + config.max_value_bytes
 
 
-def test_environment_overrides_defaults() -> None:
-    config = Config.from_env(
+def test_environment_overrides_defaults(environment: Any) -> None:
+    config = environment(
         {
             "REDIS_URL": "rediss://redis.kv.internal:6379",
             "KV_REDIS_MODE": "cluster",
@@ -57,14 +58,18 @@ def test_environment_overrides_defaults() -> None:
         ("KV_LOG_LEVEL", "chatty"),
         ("KV_AUTH_READS", "maybe"),
         ("KV_REDIS_TLS_CHECK_HOSTNAME", "sometimes"),
-        ("KV_SHUTDOWN_DRAIN_S", "-1"),
-        ("KV_SHUTDOWN_DRAIN_S", "3600"),
+        ("KV_STATUS_CACHE_S", "-1"),
+        ("KV_LIST_BATCH_BYTES", "1"),
+        ("GUNICORN_THREADS", "many"),
+        ("PORT", "70000"),
         ("GCE_METADATA_HOST", "http://evil/"),
     ],
 )
-def test_invalid_value_is_rejected_naming_the_variable(name: str, value: str) -> None:
+def test_invalid_value_is_rejected_naming_the_variable(
+    name: str, value: str, environment: Any
+) -> None:
     with pytest.raises(ConfigError, match=name):
-        Config.from_env({name: value})
+        environment({name: value})
 
 
 @pytest.mark.parametrize(
@@ -75,15 +80,15 @@ def test_invalid_value_is_rejected_naming_the_variable(name: str, value: str) ->
         "redis://default:s3cret-pass/x@redis:6379",  # urllib reads "s3cret-pass" as the port
     ],
 )
-def test_a_rejected_redis_url_does_not_echo_its_password(url: str) -> None:
+def test_a_rejected_redis_url_does_not_echo_its_password(url: str, environment: Any) -> None:
     with pytest.raises(ConfigError, match="REDIS_URL") as error:
-        Config.from_env({"REDIS_URL": url})
+        environment({"REDIS_URL": url})
     assert "s3cret-pass" not in str(error.value)
 
 
-def test_every_problem_is_reported_at_once() -> None:
+def test_every_problem_is_reported_at_once(environment: Any) -> None:
     with pytest.raises(ConfigError) as error:
-        Config.from_env({"KV_REDIS_MODE": "x", "KV_MAX_KEY_BYTES": "y"})
+        environment({"KV_REDIS_MODE": "x", "KV_MAX_KEY_BYTES": "y"})
     assert "KV_REDIS_MODE" in str(error.value)
     assert "KV_MAX_KEY_BYTES" in str(error.value)
 
@@ -101,21 +106,30 @@ def test_every_problem_is_reported_at_once() -> None:
     ],
 )
 def test_settings_that_need_each_other_are_checked_together(
-    env: dict[str, str], named: str
+    env: dict[str, str], named: str, environment: Any
 ) -> None:
     with pytest.raises(ConfigError, match=named):
-        Config.from_env(env)
+        environment(env)
 
 
-def test_resilience_settings_have_safe_defaults() -> None:
-    config = Config.from_env({})
+def test_resilience_settings_have_safe_defaults(environment: Any) -> None:
+    config = environment({})
     assert config.redis_tls_check_hostname is True
-    assert 0 < config.shutdown_drain_s <= 2, "short in dev; production values set more"
     assert config.auth_tokens_file is None, "auth is off unless a tokens file is mounted"
     assert config.metadata_host == "metadata.google.internal"
-    assert (
-        Config.from_env({"KV_REDIS_TLS_CHECK_HOSTNAME": "false"}).redis_tls_check_hostname is False
-    )
+    assert environment({"KV_REDIS_TLS_CHECK_HOSTNAME": "false"}).redis_tls_check_hostname is False
+
+
+def test_the_server_settings_come_from_the_same_reader(environment: Any) -> None:
+    config = environment({"HOST": "127.0.0.1", "PORT": "9090", "GUNICORN_WORKERS": "3"})
+    assert (config.host, config.port, config.gunicorn_workers) == ("127.0.0.1", 9090, 3)
+    assert (config.gunicorn_threads, config.gunicorn_graceful_timeout) == (4, 25)
+
+
+def test_a_changed_copy_is_validated_like_the_original() -> None:
+    assert Config().replace(max_key_bytes=8).max_key_bytes == 8
+    with pytest.raises(ValueError, match="max_key_bytes"):
+        Config().replace(max_key_bytes=0)
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
             "KV_KEY_PREFIX": "fuzz:",
             "KV_AUTH_TOKENS_FILE": str(tokens),
             "KV_MAX_VALUE_BYTES": "4096",
-            "KV_SHUTDOWN_DRAIN_S": "0",
             "KV_LOG_LEVEL": "WARNING",
         },
         tmp / "server.log",

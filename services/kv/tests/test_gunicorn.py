@@ -41,8 +41,8 @@ def check(openapi: OpenApiDocument, method: str, path: str, response: requests.R
 def test_contract_over_http(server: Gunicorn, openapi: OpenApiDocument) -> None:
     with requests.Session() as http:
         calls: list[tuple[str, str, dict[str, Any], int]] = [
-            ("POST", "/write", {"json": {"key": "http", "value": "ok"}}, 201),
-            ("POST", "/write?count=3", {}, 201),
+            ("POST", "/write", {"json": {"key": "http", "value": "ok"}}, 200),
+            ("POST", "/write?count=3", {}, 200),
             ("GET", "/list", {}, 200),
             ("GET", "/list?limit=2", {}, 200),
             ("DELETE", "/delete?key=http", {}, 200),
@@ -148,24 +148,26 @@ def _raw_exchange(server: Gunicorn, request: bytes) -> tuple[int, dict[str, str]
 
 
 @pytest.mark.parametrize(
-    ("request_bytes", "status", "code"),
+    ("request_bytes", "status"),
     [
-        pytest.param(b"GET /list?" + b"x" * 5000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", 400, "bad_request",
+        pytest.param(b"GET /list?" + b"x" * 5000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", 400,
                      id="request-line-too-long"),
         pytest.param(b"GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + b"y" * 9000 + b"\r\n\r\n", 431,
-                     "headers_too_large", id="header-too-large"),
-        pytest.param(b"NOT HTTP AT ALL\r\n\r\n", 400, "bad_request", id="garbage"),
+                     id="header-too-large"),
+        pytest.param(b"NOT HTTP AT ALL\r\n\r\n", 400, id="garbage"),
     ],
 )  # fmt: skip
-def test_requests_gunicorn_refuses_still_get_the_json_error_shape(
-    server: Gunicorn, openapi: OpenApiDocument, request_bytes: bytes, status: int, code: str
+def test_requests_gunicorn_refuses_get_its_own_4xx_page_not_a_500(
+    server: Gunicorn, openapi: OpenApiDocument, request_bytes: bytes, status: int
 ) -> None:
+    # gunicorn answers these before the app runs and has no public way to
+    # shape the answer: its HTML page, documented in openapi.yaml and in
+    # services/README.md ("upstream vs this service").
     got, headers, body = _raw_exchange(server, request_bytes)
     assert got == status
-    assert headers["Content-Type"] == "application/json"
-    error = json.loads(body)["error"]
-    assert error["code"] == code
-    assert error["message"]
+    assert headers["Content-Type"] == "text/html"
+    assert headers["Connection"] == "close"
+    assert body
     openapi.check_response("GET", "/", got, headers, body)
 
 
@@ -190,7 +192,7 @@ def test_a_chunked_body_over_the_limit_is_413_not_cut_short(
         timeout=30,
     )
     assert response.status_code == 413, response.text
-    assert response.json()["error"]["code"] == "payload_too_large"
+    assert response.json()["code"] == "payload_too_large"
     client = redis.Redis.from_url(redis_server.url)
     try:
         assert client.get("gunicorn-test:chunked-over-limit") is None

@@ -1,16 +1,17 @@
-"""GET /list: streaming, pagination, and prefix isolation."""
+"""GET /list: streaming, pagination, memory bounded by bytes, and prefix isolation."""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
-from dataclasses import replace
+import tracemalloc
 from typing import Any
 
 import pytest
 import redis
 from kv import Config, create_app
-from kv.store import PAGE_MAX_SCANS, Pairs, RedisStore
+from kv.store import PAGE_MAX_SCANS, Keys, RedisStore
 
 from tools.testkit.kvapi import Api, list_pages, merged
 from tools.testkit.openapi import OpenApiDocument
@@ -33,6 +34,65 @@ def test_list_streams_ten_thousand_pairs_in_chunks(api: Api, raw: redis.Redis, p
     assert len(chunks) > 1, "a large listing must be streamed, not built in one piece"
     assert "Content-Length" not in response.headers, "a streamed body has no length up front"
     assert json.loads(b"".join(chunks)) == pairs
+
+
+MiB = 1024 * 1024
+BUDGET = 2 * MiB  # KV_LIST_BATCH_BYTES for the memory tests
+NEAR_LIMIT = 48  # values just under the 1 MiB limit: 48 MiB in Redis, in one SCAN batch
+# The bound services/README.md states for one stream: about three copies of
+# a budget of values (the reply read, its strings, the pairs) and a few of
+# one value (its JSON, the chunk, its bytes). Measured here: 9 MiB
+# standalone, 11 MiB cluster; one MGET per SCAN batch held 53 MiB (204 MiB
+# for four streams) for these 48 values, about 1 GiB for a full 1,000-key batch.
+PER_STREAM = 3 * BUDGET + 8 * MiB
+
+
+def fill_near_limit(raw: redis.Redis, prefix: str) -> None:
+    value = "v" * (MiB - 64)
+    for i in range(NEAR_LIMIT):
+        raw.set(f"{prefix}big-{i:02d}", value)
+
+
+def drain(api: Api, path: str, sizes: list[int]) -> None:
+    # The bare test client: Api checks (so holds) the whole body.
+    response = api.client.get(path, buffered=False)
+    assert response.status_code == 200
+    sizes.append(sum(len(chunk) for chunk in response.response))
+    response.close()
+
+
+def peak_listing(api: Api, path: str, streams: int) -> tuple[int, list[int]]:
+    """Peak Python memory while `streams` threads list at once, and the body sizes."""
+    sizes: list[int] = []
+    threads = [threading.Thread(target=drain, args=(api, path, sizes)) for _ in range(streams)]
+    tracemalloc.start()
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        return tracemalloc.get_traced_memory()[1], sizes
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ["/list", "/list?limit=1000"])
+@pytest.mark.parametrize("streams", [1, 4], ids=["one-stream", "all-threads"])
+def test_listing_near_limit_values_holds_a_byte_budget_not_a_batch(
+    make_api: Any, config: Config, raw: redis.Redis, prefix: str, path: str, streams: int
+) -> None:
+    # Once one MGET per 1,000-key SCAN batch: with 1 MiB values about 1 GiB
+    # for one stream, against a 512 MiB pod. Here the batch is 48 MiB.
+    fill_near_limit(raw, prefix)
+    api = make_api(config.replace(list_batch_bytes=BUDGET))
+    peak, sizes = peak_listing(api, path, streams)
+    print(
+        f"\n[list memory] {streams} x {path}: peak {peak / MiB:.1f} MiB for {NEAR_LIMIT} MiB each"
+    )
+    assert sizes == [sizes[0]] * streams
+    assert sizes[0] > NEAR_LIMIT * (MiB - 64)
+    assert peak <= streams * PER_STREAM
 
 
 def test_pages_cover_every_pair(api: Api, raw: redis.Redis, prefix: str) -> None:
@@ -105,7 +165,7 @@ def test_prefix_with_glob_characters_matches_only_itself(
     assert lookalike != prefix
     raw.set(lookalike + "other", "not ours")
     try:
-        api = make_api(replace(config, key_prefix=prefix))
+        api = make_api(config.replace(key_prefix=prefix))
         api.post("/write", json={"key": "mine", "value": "v"})
         assert api.get("/list").json == {"mine": "v"}
     finally:
@@ -115,7 +175,7 @@ def test_prefix_with_glob_characters_matches_only_itself(
 def test_two_prefixes_share_one_redis_without_seeing_each_other(
     make_api: Any, config: Config, raw: redis.Redis, prefix: str
 ) -> None:
-    other = make_api(replace(config, key_prefix=prefix + "other:"))
+    other = make_api(config.replace(key_prefix=prefix + "other:"))
     mine = make_api(config)
     mine.post("/write", json={"key": "a", "value": "1"})
     other.post("/write", json={"key": "a", "value": "2"})
@@ -134,7 +194,7 @@ class CountingStore(RedisStore):
         super().__init__(config)
         self.scans = 0
 
-    def scan(self, cursor: str, count: int) -> tuple[Pairs, str]:
+    def scan(self, cursor: str, count: int) -> tuple[Keys, str]:
         self.scans += 1
         return super().scan(cursor, count)
 
