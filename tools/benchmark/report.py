@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from tools.benchmark import capacity
-from tools.benchmark.servers import LABELS
-from tools.benchmark.targets import Target, evaluate, median, spread
+from tools.benchmark.servers import LABELS, SERVERS
+from tools.benchmark.targets import MIN_VS_FLOOR, Target, evaluate, median, ratios, spread
 
 
 def _fmt(t: Target) -> str:
@@ -48,14 +48,33 @@ def render(results: dict[str, Any], charts: list[Path], out: Path) -> str:
         "",
     ]
     for name in plan["servers"]:
-        workers = results["workers"].get(name)
-        suffix = f", {workers} workers" if workers else ""
-        lines.append(f"- **{name}**: {LABELS[name]}{suffix}")
+        flags = " ".join(results["flags"].get(name, []))
+        run_as = f"; run with `{flags}`" if flags else ""
+        lines.append(f"- **{name}**: {LABELS[name]}, {results['workers'][name]} workers{run_as}")
     lines += [
         "",
         f"Load: wrk, {plan['runs']} interleaved runs of {plan['duration_s']} s per endpoint, server and "
         f"connection count ({', '.join(map(str, plan['connections']))}); tables show medians of runs. "
         "Writes spread over 10,000 keys; every DELETE removes a different seeded key.",
+        "",
+        "## The service against its baselines",
+        "",
+        "Ratios of medians from this run. Each is a speed: req/s is kv / baseline, a latency is "
+        "baseline ms / kv ms, so above 1 the service is better in every column. "
+        f"Target: kv/floor >= {MIN_VS_FLOOR:g} everywhere.",
+        "",
+        "| column | kv | upstream | floor | kv/upstream | kv/floor | |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in ratios(results):
+        unit = " ms" if not r.higher_is_better else ""
+        cells = [
+            f"{v:,.1f}{unit}" if v is not None else "n/a" for v in (r.service, r.upstream, r.floor)
+        ]
+        vs = [f"{v:.2f}" if v is not None else "n/a" for v in (r.vs_upstream, r.vs_floor)]
+        verdict = "" if r.vs_floor is None else "pass" if r.vs_floor >= MIN_VS_FLOOR else "**MISS**"
+        lines.append(f"| {r.column} | {' | '.join(cells)} | {' | '.join(vs)} | {verdict} |")
+    lines += [
         "",
         "## Targets",
         "",
@@ -74,7 +93,7 @@ def render(results: dict[str, Any], charts: list[Path], out: Path) -> str:
     load = results["load"]
     for endpoint in dict.fromkeys(r["endpoint"] for r in load):
         for c in sorted({r["connections"] for r in load}):
-            for server in ("service", "hello", "naive"):
+            for server in SERVERS:
                 group = [
                     r
                     for r in load

@@ -16,12 +16,11 @@ import pytest
 import yaml
 
 from tools.benchmark import capacity
-from tools.testkit.processes import gunicorn_setting_defaults
+from tools.benchmark.servers import Options, service_shape
 from tools.testkit.tooling import REPO_ROOT
 
 CHART_DEFAULTS = REPO_ROOT / "deploy" / "charts" / "kv" / "values.yaml"
 PROD_VALUES = REPO_ROOT / "deploy" / "environments" / "prod" / "values.yaml"
-GUNICORN_CONFIG = REPO_ROOT / "services" / "kv" / "gunicorn.conf.py"
 TFVARS = REPO_ROOT / "infra" / "envs" / "prod" / "terraform.tfvars"
 REPORT_RESULTS = Path(capacity.__file__).with_name("report") / "results.json"
 
@@ -99,10 +98,11 @@ def test_prod_chart_values_are_the_plans() -> None:
     assert values["autoscaling"]["targetCPUUtilizationPercentage"] == PLAN.hpa_target_cpu_percent
 
 
-def test_gunicorn_defaults_are_the_measured_shape() -> None:
-    defaults = gunicorn_setting_defaults()
-    assert int(defaults["GUNICORN_WORKERS"]) == INPUTS.gunicorn_workers
-    assert int(defaults["GUNICORN_THREADS"]) == INPUTS.gunicorn_threads
+def test_gunicorn_defaults_are_the_measured_shape(tmp_path: Path) -> None:
+    # As gunicorn reads services/kv/gunicorn.conf.py with no overrides.
+    shape = service_shape(tmp_path, Options())
+    assert shape["workers"] == INPUTS.gunicorn_workers
+    assert shape["threads"] == INPUTS.gunicorn_threads
 
 
 def test_terraform_redis_size_is_the_plans() -> None:
