@@ -163,6 +163,19 @@ def run(
                 if max(ours[name], theirs[name]) >= 1:
                     lines.append(f"| `{name}` | {ours[name]:,.0f} | {theirs[name]:,.0f} "
                                  f"| {ours[name] - theirs[name]:+,.0f} |")  # fmt: skip
+            lines += [
+                "",
+                "The service's own functions (`kv`), worker CPU µs per request including what "
+                "they call:",
+                "",
+                "| function | inclusive µs | self µs |",
+                "|---|---:|---:|",
+            ]
+            per_sample = service.cpu_us_per_request / max(1, service.total)
+            for frame, count in service.inclusive.most_common():
+                if package(frame) == "kv" and count * per_sample >= 2:
+                    lines.append(f"| `{frame}` | {count * per_sample:,.0f} "
+                                 f"| {service.own[frame] * per_sample:,.0f} |")  # fmt: skip
             for name, prof in profiles.items():
                 lines += [
                     "",
