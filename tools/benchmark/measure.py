@@ -241,50 +241,76 @@ def threads(server: Server) -> dict[str, int]:
     return {str(pid): proc_stat(pid).threads for pid in server.workers()}
 
 
-def list_run(server: Server, keys: int, budget_s: float, max_requests: int = 50) -> ListRun:
-    """Times GET /list by one client (time to the last byte) after seeding exactly `keys` keys.
+class _Lister:
+    """GET /list against one server by a single client, one request at a time."""
 
-    The first request is a warm-up unless it alone used most of the budget.
-    Peak memory is the workers' VmHWM over all requests, reset just before.
+    def __init__(self, server: Server, keys: int) -> None:
+        self.server, self.keys = server, keys
+        flush(server)
+        seed(server, "list-", keys)
+        self.workers = server.workers()
+        for pid in self.workers:
+            reset_peak(pid)
+        self.before = {pid: proc_stat(pid).rss_kib for pid in self.workers}
+        self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+        self.timings: list[float] = []
+        self.body = b""
+
+    def request(self) -> float:
+        t0 = time.perf_counter()
+        self.conn.request("GET", "/list")
+        resp = self.conn.getresponse()
+        self.body = resp.read()
+        self.timings.append((time.perf_counter() - t0) * 1000)
+        if resp.status != 200:
+            raise RuntimeError(
+                f"{self.server.name}: GET /list answered {resp.status}: {self.body[:300]!r}"
+            )
+        return self.timings[-1]
+
+    def result(self) -> ListRun:
+        peak = max(proc_stat(pid).hwm_kib - self.before[pid] for pid in self.workers)
+        timings = self.timings[1:] if len(self.timings) > 1 else self.timings
+        return ListRun(
+            server=self.server.name,
+            keys=self.keys,
+            timings_ms=[round(t, 3) for t in timings],
+            body_bytes=len(self.body),
+            keys_returned=len(json.loads(self.body)),
+            rss_before_kib=max(self.before.values()),
+            peak_growth_kib=max(0, peak),
+        )
+
+
+def list_runs(
+    servers: Iterable[Server], keys: int, budget_s: float, max_requests: int = 50
+) -> list[ListRun]:
+    """Times GET /list by one client (time to the last byte) on every server after
+    seeding exactly `keys` keys into each, in rounds: one request per server per
+    round, so a busy patch of a shared machine slows all of them alike.
+
+    A server's first request is a warm-up unless it alone used most of the
+    budget. It is done once it has used the budget (with at least two
+    requests) or made max_requests. Peak memory is the workers' VmHWM over
+    all its requests, reset just before.
     """
-    flush(server)
-    seed(server, "list-", keys)
-    workers = server.workers()
-    for pid in workers:
-        reset_peak(pid)
-    before = {pid: proc_stat(pid).rss_kib for pid in workers}
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
-    timings: list[float] = []
-    body = b""
-    started = time.monotonic()
+    listers = [_Lister(server, keys) for server in servers]
+    active, spent = list(listers), {id(lister): 0.0 for lister in listers}
     try:
-        while len(timings) < max_requests:
-            t0 = time.perf_counter()
-            conn.request("GET", "/list")
-            resp = conn.getresponse()
-            body = resp.read()
-            timings.append((time.perf_counter() - t0) * 1000)
-            if resp.status != 200:
-                raise RuntimeError(
-                    f"{server.name}: GET /list answered {resp.status}: {body[:300]!r}"
-                )
-            if time.monotonic() - started >= budget_s and len(timings) >= 2:
-                break
-            if timings[0] > budget_s * 1000 / 2:
-                break
+        while active:
+            for lister in list(active):
+                spent[id(lister)] += lister.request() / 1000
+                n = len(lister.timings)
+                if (
+                    n >= max_requests
+                    or (spent[id(lister)] >= budget_s and n >= 2)
+                    or lister.timings[0] > budget_s * 1000 / 2
+                ):
+                    active.remove(lister)
     finally:
-        conn.close()
-    peak = max(proc_stat(pid).hwm_kib - before[pid] for pid in workers)
-    returned = len(json.loads(body))
-    return ListRun(
-        server=server.name,
-        keys=keys,
-        timings_ms=[round(t, 3) for t in (timings[1:] if len(timings) > 1 else timings)],
-        body_bytes=len(body),
-        keys_returned=returned,
-        rss_before_kib=max(before.values()),
-        peak_growth_kib=max(0, peak),
-    )
+        for lister in listers:
+            lister.conn.close()
+    return [lister.result() for lister in listers]
 
 
 def as_dict(obj: Any) -> dict[str, Any]:

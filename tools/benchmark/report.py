@@ -133,7 +133,8 @@ def render(results: dict[str, Any], charts: list[Path], out: Path) -> str:
             "",
             "## GET /list",
             "",
-            "One client, one connection, time to the last byte; the first request is a warm-up. "
+            "One client per server, one connection each, time to the last byte; requests go to the "
+            "servers in turn (one each per round); the first request is a warm-up. "
             "Peak growth is the largest worker's VmHWM over the requests minus its RSS before them.",
             "",
             "| server | keys | median ms | requests | body MB | keys returned | peak growth MiB |",

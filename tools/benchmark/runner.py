@@ -167,10 +167,9 @@ def run(
             m.threads.update(measure.threads(servers[m.server]))
 
         for keys in plan.list_keys:
-            for server in servers.values():
-                lr = measure.list_run(server, keys, plan.list_budget_s)
+            for lr in measure.list_runs(servers.values(), keys, plan.list_budget_s):
                 results.lists.append(lr)
-                log(f"list    {server.name:8} {keys:>7} keys  median {lr.median_ms:9.1f} ms over "
+                log(f"list    {lr.server:8} {keys:>7} keys  median {lr.median_ms:9.1f} ms over "
                     f"{len(lr.timings_ms)}  peak +{lr.peak_growth_kib / 1024:.1f} MiB")  # fmt: skip
     results.seconds = time.monotonic() - t0
     return results
