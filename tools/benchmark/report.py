@@ -10,7 +10,15 @@ from typing import Any
 
 from tools.benchmark import capacity
 from tools.benchmark.servers import LABELS, SERVERS
-from tools.benchmark.targets import MIN_VS_FLOOR, Target, evaluate, median, ratios, spread
+from tools.benchmark.targets import (
+    MIN_VS_FLOOR,
+    Target,
+    cpu_us_per_request,
+    evaluate,
+    median,
+    ratios,
+    spread,
+)
 
 
 def _fmt(t: Target) -> str:
@@ -59,15 +67,15 @@ def render(results: dict[str, Any], charts: list[Path], out: Path) -> str:
         "",
         "## The service against its baselines",
         "",
-        "Ratios of medians from this run. Each is a speed: req/s is kv / baseline, a latency is "
-        "baseline ms / kv ms, so above 1 the service is better in every column. "
+        "Ratios of medians from this run. Each is a speed: req/s is kv / baseline, a latency or "
+        "a CPU cost is baseline / kv, so above 1 the service is better in every column. "
         f"Target: kv/floor >= {MIN_VS_FLOOR:g} everywhere.",
         "",
         "| column | kv | upstream | floor | kv/upstream | kv/floor | |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in ratios(results):
-        unit = " ms" if not r.higher_is_better else ""
+        unit = " ms" if r.column.endswith(("p50", "p99", "keys")) else ""
         cells = [
             f"{v:,.1f}{unit}" if v is not None else "n/a" for v in (r.service, r.upstream, r.floor)
         ]
@@ -87,7 +95,7 @@ def render(results: dict[str, Any], charts: list[Path], out: Path) -> str:
         lines.append(f"| {t.name} | {_fmt(t)} | {_limit(t)} | {ratio} | {verdict} |")
     lines += ["", "## Throughput and latency", ""]
     lines += [
-        "| endpoint | conns | server | req/s | p50 ms | p99 ms | non-2xx | req/s range | worker CPU µs/req |",
+        "| endpoint | conns | server | req/s | p50 ms | p99 ms | non-2xx | req/s range | server CPU µs/req |",
         "|---|---:|---|---:|---:|---:|---:|---|---:|",
     ]
     load = results["load"]
@@ -102,9 +110,7 @@ def render(results: dict[str, Any], charts: list[Path], out: Path) -> str:
                 if not group:
                     continue
                 rps = [r["rps"] for r in group]
-                cpu = statistics.median(
-                    1e6 * r["server_cpu_s"] / r["requests"] for r in group if r["requests"]
-                )
+                cpu = cpu_us_per_request(load, server, endpoint, c) or 0.0
                 lines.append(
                     f"| {endpoint} | {c} | {server} | {median(load, server, endpoint, c, 'rps'):,.0f} "
                     f"| {median(load, server, endpoint, c, 'p50_ms'):.1f} "

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from tools.benchmark.servers import SERVERS
+
 POINT_ENDPOINTS = ("GET /", "POST /write")
 # Every production feature together costs at most 5 % against the floor.
 MIN_VS_FLOOR = 0.95
@@ -49,6 +51,20 @@ def median(
     return statistics.median(values) if values else None
 
 
+def cpu_us_per_request(
+    load: Iterable[dict[str, Any]], server: str, endpoint: str, connections: int
+) -> float | None:
+    """Median over runs of the server's CPU (master and workers) per request, in µs:
+    steadier than req/s on a shared machine, and what the capacity plan scales."""
+    values = [
+        1e6 * r["server_cpu_s"] / r["requests"]
+        for r in load
+        if (r["server"], r["endpoint"], r["connections"]) == (server, endpoint, connections)
+        and r["requests"]
+    ]
+    return statistics.median(values) if values else None
+
+
 @dataclass(frozen=True)
 class Ratio:
     """One column of the comparison: the service's number and both baselines'."""
@@ -76,8 +92,8 @@ class Ratio:
 
 
 def ratios(results: dict[str, Any]) -> list[Ratio]:
-    """kv/upstream and kv/floor: GET / and POST /write req/s, p50 and p99 at every
-    connection count, and GET /list at LIST_RATIO_KEYS keys."""
+    """kv/upstream and kv/floor: GET / and POST /write req/s, p50, p99 and server
+    CPU per request at every connection count, and GET /list at LIST_RATIO_KEYS keys."""
     load, out = results["load"], []
     for endpoint in POINT_ENDPOINTS:
         for c in sorted({r["connections"] for r in load}):
@@ -88,6 +104,10 @@ def ratios(results: dict[str, Any]) -> list[Ratio]:
                     out.append(Ratio(f"{endpoint} c={c} {label}", service,
                                      median(load, "upstream", endpoint, c, key),
                                      median(load, "floor", endpoint, c, key), higher))  # fmt: skip
+            cpu = {name: cpu_us_per_request(load, name, endpoint, c) for name in SERVERS}
+            if cpu["service"] is not None:
+                out.append(Ratio(f"{endpoint} c={c} CPU µs/req", cpu["service"], cpu["upstream"],
+                                 cpu["floor"], higher_is_better=False))  # fmt: skip
     lists = {
         lr["server"]: statistics.median(lr["timings_ms"])
         for lr in results["lists"]
