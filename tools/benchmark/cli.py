@@ -21,7 +21,7 @@ DEFAULT_OUT = Path(__file__).with_name("report")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tools/bench", description=__doc__)
     parser.add_argument("--plan", choices=sorted(runner.PLANS), default="full",
-                        help="full: the committed report (about 5 minutes); tiny: seconds, proves the harness")  # fmt: skip
+                        help="full: the committed report (about 6 minutes); tiny: seconds, proves the harness")  # fmt: skip
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help="report folder (default: %(default)s)"
     )
