@@ -1,1 +1,1 @@
-"""tools/bench: the kv service against a naive starter and a hello-world ceiling."""
+"""tools/bench: the kv service against the upstream app and the floor of its stack."""

@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 CAPACITY_FILE = Path(__file__).with_name("capacity.json")
+# The bench run the committed plan was computed from, kept beside it: the
+# report may be re-run on a busy machine without re-sizing production.
+CAPACITY_RESULTS = Path(__file__).with_name("capacity-results.json")
 
 
 @dataclass(frozen=True)
@@ -154,9 +157,11 @@ def to_json(inputs: Inputs, result: Plan, measured: dict[str, Any]) -> str:
     )
 
 
-def update(results_file: Path, path: Path = CAPACITY_FILE) -> Plan:
-    """Rewrites capacity.json from a bench run's results.json, keeping the assumptions."""
-    results = json.loads(results_file.read_text())
+def update(results_file: Path, path: Path = CAPACITY_FILE, kept: Path = CAPACITY_RESULTS) -> Plan:
+    """Rewrites capacity.json from a bench run's results.json, keeping the
+    assumptions, and keeps a copy of that run as capacity-results.json."""
+    text = results_file.read_text()
+    results = json.loads(text)
     found = measured(results)
     if found is None or found["redis_cpu_us_per_command"] is None:
         raise SystemExit(f"{results_file} has no service load runs to plan from")
@@ -170,11 +175,13 @@ def update(results_file: Path, path: Path = CAPACITY_FILE) -> Plan:
         redis_cpu_us_per_command=found["redis_cpu_us_per_command"],
     )
     found["source"] = (
-        f"tools/benchmark/report/results.json, run of "
+        f"tools/benchmark/{kept.name}, run of "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(results['started']))}"
     )
     result = plan(inputs)
     path.write_text(to_json(inputs, result, found))
+    if kept.resolve() != results_file.resolve():
+        kept.write_text(text)
     return result
 
 

@@ -12,15 +12,15 @@ matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt
 
+from tools.benchmark.servers import SERVERS
 from tools.benchmark.targets import median
 
-COLORS = {"service": "#1b6ca8", "hello": "#8fbc8f", "naive": "#d9534f"}
-ORDER = ("service", "hello", "naive")
+COLORS = {"service": "#1b6ca8", "upstream": "#d9534f", "floor": "#8fbc8f"}
 
 
 def _servers(results: dict[str, Any]) -> list[str]:
     present = {r["server"] for r in results["load"]} | {r["server"] for r in results["lists"]}
-    return [s for s in ORDER if s in present]
+    return [s for s in SERVERS if s in present]
 
 
 def _bars(

@@ -1,8 +1,10 @@
-"""gunicorn config for benchmarked servers: the production config, unchanged,
-plus a request counter per worker so the bench can prove every worker carried
-load (tools/bench passes this file to gunicorn with -c).
+"""gunicorn config for benchmarked servers: a base config, unchanged, plus a
+request counter per worker so the bench can prove every worker carried load
+(tools/bench passes this file to gunicorn with -c).
 
-The base config path comes from KV_BENCH_BASE_CONFIG. Counters live in a
+The base config path comes from KV_BENCH_BASE_CONFIG (the service's
+gunicorn.conf.py); without it the base is gunicorn's defaults, which the
+baselines' command-line flags then shape. Counters live in a
 small shared file (KV_BENCH_COUNTERS) of 16-byte slots: slot 0 holds the
 master's pid and its configured worker count; each worker then owns one slot
 with its pid and its request count, written through mmap (no syscall per
@@ -22,7 +24,8 @@ from typing import Any
 SLOTS = 64
 SLOT = struct.Struct("<QQ")  # pid, requests served
 
-_base = runpy.run_path(os.environ["KV_BENCH_BASE_CONFIG"])
+_base_path = os.environ.get("KV_BENCH_BASE_CONFIG")
+_base = runpy.run_path(_base_path) if _base_path else {}
 globals().update({k: v for k, v in _base.items() if not k.startswith("_")})
 _base_when_ready = _base.get("when_ready")
 _base_post_fork = _base.get("post_fork")

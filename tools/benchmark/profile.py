@@ -1,9 +1,11 @@
-"""Where the service's CPU goes: py-spy samples every worker under wrk load.
+"""Where the service's CPU goes, against the floor: py-spy samples every
+worker of both under the same wrk load.
 
-`tools/bench --profile` writes profile.md: for each endpoint, the functions
-with the largest share of samples (inclusive: the function and what it
-calls; self: the function's own code). Sampling is non-blocking, so the
-profiled run is only slightly slower than an unprofiled one.
+`tools/bench --profile` writes profile.md: for each endpoint, worker CPU per
+request split by package for the service and the floor side by side (what the
+service's features cost), then each server's functions with the largest share
+of samples (inclusive: the function and what it calls; self: its own code).
+Sampling is non-blocking, so a profiled run is only slightly slower.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from __future__ import annotations
 import shutil
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from tools.benchmark import measure, wrk
 from tools.benchmark.processes import Supervisor
-from tools.benchmark.servers import Options, start_service
+from tools.benchmark.servers import Options, Server, start
 
 TOP = 25
+PROFILED = ("service", "floor")
 
 
 def _py_spy() -> str:
@@ -55,55 +59,134 @@ def _short(frame: str) -> str:
     name, _, where = frame.partition(" (")
     where = where.rstrip(")")
     path = where.rsplit(":", 1)[0]
-    for marker in ("site-packages/", "services/kv/", "lib/python3"):
+    for marker in ("site-packages/", "services/kv/", "tools/benchmark/", "lib/python3"):
         if marker in path:
             path = path.split(marker, 1)[1]
             break
     return f"{name} ({path})" if path else name
 
 
+def package(frame: str) -> str:
+    """The top-level module a shortened frame's code lives in: 'kv', 'flask', 'threading', ..."""
+    _, _, where = frame.partition(" (")
+    top = where.rstrip(")").split("/", 1)[0]
+    return top.removesuffix(".py") or "(unknown)"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One server under one endpoint's load, sampled."""
+
+    load: measure.LoadRun
+    total: int  # GIL samples
+    inclusive: Counter[str]
+    own: Counter[str]
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return 1e6 * sum(self.load.worker_cpu_s.values()) / max(1, self.load.requests)
+
+    def us_by_package(self) -> Counter[str]:
+        """Worker CPU per request split by where the GIL samples' own time was:
+        an estimate that charges CPU outside the GIL in proportion."""
+        by_package = Counter[str]()
+        for frame, count in self.own.items():
+            by_package[package(frame)] += count
+        return Counter({k: v / max(1, self.total) * self.cpu_us_per_request
+                        for k, v in by_package.items()})  # fmt: skip
+
+
+def _profile(
+    sup: Supervisor, server: Server, endpoint: wrk.Endpoint, workdir: Path, duration_s: int,
+    connections: int,
+) -> Profile:  # fmt: skip
+    py_spy = _py_spy()
+    measure.warm_up(server, endpoint, connections, 1)
+    files, spies = [], []
+    for pid in server.workers():
+        files.append(workdir / f"profile-{server.name}-{endpoint.mode}-{pid}.txt")
+        spies.append(sup.start(
+            f"py-spy-{pid}",
+            [py_spy, "record", "--nonblocking", "--gil", "--rate", "250", "--format", "raw",
+             "--duration", str(duration_s), "--pid", str(pid), "--output", str(files[-1])],
+            env={"PATH": "/usr/bin:/bin"},
+        ))  # fmt: skip
+    result = measure.load(server, endpoint, connections, duration_s, 1)
+    for spy in spies:
+        spy.wait(duration_s + 30)
+        sup.procs.remove(spy)
+    total, inclusive, own = summarize([f for f in files if f.exists()])
+    return Profile(result, total, inclusive, own)
+
+
 def run(
     workdir: Path, out: Path, options: Options, duration_s: int = 8, connections: int = 32
 ) -> Path:
-    py_spy = _py_spy()
+    _py_spy()
     lines = [
-        "# Service CPU profile",
+        "# CPU profile: the service against the floor",
         "",
-        f"py-spy (non-blocking, 250 Hz) on every gunicorn worker during {duration_s} s of wrk at "
-        f"{connections} connections per endpoint. Only threads holding the GIL are sampled (`--gil`): that is where Python spends CPU; "
-        "time blocked in socket calls or waiting for the GIL is left out.",
+        f"py-spy (non-blocking, 250 Hz) on every gunicorn worker of the service and of the floor "
+        f"(tools/benchmark/apps/floor.py, on the service's gunicorn shape) during {duration_s} s "
+        f"of wrk at {connections} connections per endpoint. Only threads holding the GIL are "
+        "sampled (`--gil`): that is where Python spends CPU; time blocked in socket calls or "
+        "waiting for the GIL is left out. µs per request by package is worker CPU per request "
+        "times the package's share of self samples: an estimate, but one measured the same way "
+        "on both servers.",
     ]
     with Supervisor(workdir / "logs").running() as sup:
-        server = start_service(sup, workdir, options)
+        servers = start(sup, PROFILED, workdir, options)
         for endpoint in (wrk.GET_ROOT, wrk.POST_WRITE):
-            measure.warm_up(server, endpoint, connections, 1)
-            files = []
-            spies = []
-            for pid in server.workers():
-                files.append(workdir / f"profile-{endpoint.mode}-{pid}.txt")
-                spies.append(sup.start(
-                    f"py-spy-{pid}",
-                    [py_spy, "record", "--nonblocking", "--gil", "--rate", "250", "--format", "raw",
-                     "--duration", str(duration_s), "--pid", str(pid), "--output", str(files[-1])],
-                    env={"PATH": "/usr/bin:/bin"},
-                ))  # fmt: skip
-            result = measure.load(server, endpoint, connections, duration_s, 1)
-            for spy in spies:
-                spy.wait(duration_s + 30)
-                sup.procs.remove(spy)
-            total, inclusive, own = summarize([f for f in files if f.exists()])
+            profiles = {name: _profile(sup, server, endpoint, workdir, duration_s, connections)
+                        for name, server in servers.items()}  # fmt: skip
+            service, floor = profiles["service"], profiles["floor"]
             lines += [
                 "",
-                f"## {endpoint.name}: {result.rps:,.0f} req/s while profiled, {total:,} samples",
+                f"## {endpoint.name}",
                 "",
-                "| function | inclusive | self |",
+                "| | service | floor |",
+                "|---|---:|---:|",
+                f"| req/s while profiled | {service.load.rps:,.0f} | {floor.load.rps:,.0f} |",
+                f"| worker CPU µs per request | {service.cpu_us_per_request:,.0f} "
+                f"| {floor.cpu_us_per_request:,.0f} |",
+                f"| GIL samples | {service.total:,} | {floor.total:,} |",
+                "",
+                "Worker CPU µs per request by package (self samples):",
+                "",
+                "| package | service | floor | service - floor |",
+                "|---|---:|---:|---:|",
+            ]
+            ours, theirs = service.us_by_package(), floor.us_by_package()
+            for name in sorted(
+                ours.keys() | theirs.keys(), key=lambda k: -abs(ours[k] - theirs[k])
+            ):
+                if max(ours[name], theirs[name]) >= 1:
+                    lines.append(f"| `{name}` | {ours[name]:,.0f} | {theirs[name]:,.0f} "
+                                 f"| {ours[name] - theirs[name]:+,.0f} |")  # fmt: skip
+            lines += [
+                "",
+                "The service's own functions (`kv`), worker CPU µs per request including what "
+                "they call:",
+                "",
+                "| function | inclusive µs | self µs |",
                 "|---|---:|---:|",
             ]
-            for frame, count in inclusive.most_common(TOP):
-                lines.append(f"| `{frame}` | {count / total:.1%} | {own[frame] / total:.1%} |")
-            lines += ["", "Largest self time:", ""]
-            for frame, count in own.most_common(12):
-                lines.append(f"- `{frame}`: {count / total:.1%}")
+            per_sample = service.cpu_us_per_request / max(1, service.total)
+            for frame, count in service.inclusive.most_common():
+                if package(frame) == "kv" and count * per_sample >= 2:
+                    lines.append(f"| `{frame}` | {count * per_sample:,.0f} "
+                                 f"| {service.own[frame] * per_sample:,.0f} |")  # fmt: skip
+            for name, prof in profiles.items():
+                lines += [
+                    "",
+                    f"### {endpoint.name}, {name}: {prof.total:,} samples",
+                    "",
+                    "| function | inclusive | self |",
+                    "|---|---:|---:|",
+                ]
+                for frame, count in prof.inclusive.most_common(TOP):
+                    lines.append(f"| `{frame}` | {count / prof.total:.1%} "
+                                 f"| {prof.own[frame] / prof.total:.1%} |")  # fmt: skip
     path = out / "profile.md"
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -9,8 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from tools.benchmark import capacity
-from tools.benchmark.servers import LABELS
-from tools.benchmark.targets import Target, evaluate, median, spread
+from tools.benchmark.servers import LABELS, SERVERS
+from tools.benchmark.targets import (
+    MIN_VS_FLOOR,
+    Target,
+    cpu_us_per_request,
+    evaluate,
+    median,
+    ratios,
+    spread,
+)
 
 
 def _fmt(t: Target) -> str:
@@ -48,14 +56,33 @@ def render(results: dict[str, Any], charts: list[Path], out: Path) -> str:
         "",
     ]
     for name in plan["servers"]:
-        workers = results["workers"].get(name)
-        suffix = f", {workers} workers" if workers else ""
-        lines.append(f"- **{name}**: {LABELS[name]}{suffix}")
+        flags = " ".join(results["flags"].get(name, []))
+        run_as = f"; run with `{flags}`" if flags else ""
+        lines.append(f"- **{name}**: {LABELS[name]}, {results['workers'][name]} workers{run_as}")
     lines += [
         "",
         f"Load: wrk, {plan['runs']} interleaved runs of {plan['duration_s']} s per endpoint, server and "
         f"connection count ({', '.join(map(str, plan['connections']))}); tables show medians of runs. "
         "Writes spread over 10,000 keys; every DELETE removes a different seeded key.",
+        "",
+        "## The service against its baselines",
+        "",
+        "Ratios of medians from this run. Each is a speed: req/s is kv / baseline, a latency or "
+        "a CPU cost is baseline / kv, so above 1 the service is better in every column. "
+        f"Target: kv/floor >= {MIN_VS_FLOOR:g} everywhere.",
+        "",
+        "| column | kv | upstream | floor | kv/upstream | kv/floor | |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in ratios(results):
+        unit = " ms" if r.column.endswith(("p50", "p99", "keys")) else ""
+        cells = [
+            f"{v:,.1f}{unit}" if v is not None else "n/a" for v in (r.service, r.upstream, r.floor)
+        ]
+        vs = [f"{v:.2f}" if v is not None else "n/a" for v in (r.vs_upstream, r.vs_floor)]
+        verdict = "" if r.vs_floor is None else "pass" if r.vs_floor >= MIN_VS_FLOOR else "**MISS**"
+        lines.append(f"| {r.column} | {' | '.join(cells)} | {' | '.join(vs)} | {verdict} |")
+    lines += [
         "",
         "## Targets",
         "",
@@ -68,13 +95,13 @@ def render(results: dict[str, Any], charts: list[Path], out: Path) -> str:
         lines.append(f"| {t.name} | {_fmt(t)} | {_limit(t)} | {ratio} | {verdict} |")
     lines += ["", "## Throughput and latency", ""]
     lines += [
-        "| endpoint | conns | server | req/s | p50 ms | p99 ms | non-2xx | req/s range | worker CPU µs/req |",
+        "| endpoint | conns | server | req/s | p50 ms | p99 ms | non-2xx | req/s range | server CPU µs/req |",
         "|---|---:|---|---:|---:|---:|---:|---|---:|",
     ]
     load = results["load"]
     for endpoint in dict.fromkeys(r["endpoint"] for r in load):
         for c in sorted({r["connections"] for r in load}):
-            for server in ("service", "hello", "naive"):
+            for server in SERVERS:
                 group = [
                     r
                     for r in load
@@ -83,9 +110,7 @@ def render(results: dict[str, Any], charts: list[Path], out: Path) -> str:
                 if not group:
                     continue
                 rps = [r["rps"] for r in group]
-                cpu = statistics.median(
-                    1e6 * r["server_cpu_s"] / r["requests"] for r in group if r["requests"]
-                )
+                cpu = cpu_us_per_request(load, server, endpoint, c) or 0.0
                 lines.append(
                     f"| {endpoint} | {c} | {server} | {median(load, server, endpoint, c, 'rps'):,.0f} "
                     f"| {median(load, server, endpoint, c, 'p50_ms'):.1f} "
@@ -114,7 +139,8 @@ def render(results: dict[str, Any], charts: list[Path], out: Path) -> str:
             "",
             "## GET /list",
             "",
-            "One client, one connection, time to the last byte; the first request is a warm-up. "
+            "One client per server, one connection each, time to the last byte; requests go to the "
+            "servers in turn (one each per round); the first request is a warm-up. "
             "Peak growth is the largest worker's VmHWM over the requests minus its RSS before them.",
             "",
             "| server | keys | median ms | requests | body MB | keys returned | peak growth MiB |",

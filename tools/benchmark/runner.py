@@ -35,8 +35,8 @@ class Plan:
     warmup_s: int
     list_keys: tuple[int, ...]
     list_budget_s: float
-    # Endpoints only some servers have: the hello ceiling has no Redis and no DELETE.
-    skip: tuple[tuple[str, str], ...] = (("hello", "DELETE /delete"),)
+    # Endpoints only some servers have: the floor has no DELETE.
+    skip: tuple[tuple[str, str], ...] = (("floor", "DELETE /delete"),)
 
 
 FULL = Plan(
@@ -47,7 +47,7 @@ FULL = Plan(
     runs=3,
     duration_s=5,
     warmup_s=1,
-    list_keys=(100, 1_000, 10_000, 100_000),
+    list_keys=(100, 1_000, 10_000, 20_000, 100_000),
     list_budget_s=2.0,
 )
 TINY = Plan(
@@ -72,6 +72,7 @@ class Results:
     seconds: float = 0.0
     workers: dict[str, int] = field(default_factory=dict)  # server -> worker count
     pids: dict[str, list[int]] = field(default_factory=dict)  # every pid the run started
+    flags: dict[str, list[str]] = field(default_factory=dict)  # server -> gunicorn flags
     memory: list[measure.Memory] = field(default_factory=list)
     load: list[measure.LoadRun] = field(default_factory=list)
     lists: list[measure.ListRun] = field(default_factory=list)
@@ -84,6 +85,7 @@ class Results:
             "seconds": round(self.seconds, 1),
             "workers": self.workers,
             "pids": self.pids,
+            "flags": self.flags,
             "memory": [measure.as_dict(m) for m in self.memory],
             "load": [measure.as_dict(r) for r in self.load],
             "lists": [measure.as_dict(r) for r in self.lists],
@@ -115,7 +117,7 @@ def environment(options: Options) -> dict[str, Any]:
         },
         "redis_server": _version(["redis-server", "--version"]),
         "wrk": _version(["wrk", "-v"]),
-        "gunicorn_config": str(options.base_config),
+        "gunicorn_config": str(options.service_config),
         "service_dir": str(options.service_dir),
         "extra_env": dict(options.env),
     }
@@ -137,9 +139,9 @@ def run(
     with Supervisor(workdir / "logs").running() as sup:
         log(f"starting {', '.join(plan.servers)} (logs in {workdir / 'logs'})")
         servers = start(sup, plan.servers, workdir, options)
-        results.pids = {name: [s.pid, *s.workers(), *([s.redis_pid] if s.redis_pid else [])]
-                        for name, s in servers.items()}  # fmt: skip
-        results.workers = {name: len(s.workers()) for name, s in servers.items() if s.gunicorn}
+        results.pids = {name: [s.pid, *s.workers(), s.redis_pid] for name, s in servers.items()}
+        results.workers = {name: len(s.workers()) for name, s in servers.items()}
+        results.flags = {name: list(s.flags) for name, s in servers.items()}
         for server in servers.values():
             measure.smoke(server, [e for e in endpoints if _measured(plan, server, e)])
             results.memory.append(measure.Memory(server.name, idle_rss_kib=_idle_rss(server)))
@@ -156,7 +158,7 @@ def run(
                             server, endpoint, connections, plan.duration_s, run_index + 1
                         )
                         results.load.append(r)
-                        log(f"run {run_index + 1}/{plan.runs} {server.name:7} {endpoint.name:15} "
+                        log(f"run {run_index + 1}/{plan.runs} {server.name:8} {endpoint.name:15} "
                             f"c={connections:<3} {r.rps:8.0f} rps  p99 {r.p99_ms:6.1f} ms  "
                             f"non-2xx {r.non_2xx}")  # fmt: skip
 
@@ -165,12 +167,9 @@ def run(
             m.threads.update(measure.threads(servers[m.server]))
 
         for keys in plan.list_keys:
-            for server in servers.values():
-                if server.redis_url is None:
-                    continue
-                lr = measure.list_run(server, keys, plan.list_budget_s)
+            for lr in measure.list_runs(servers.values(), keys, plan.list_budget_s):
                 results.lists.append(lr)
-                log(f"list    {server.name:7} {keys:>7} keys  median {lr.median_ms:9.1f} ms over "
+                log(f"list    {lr.server:8} {keys:>7} keys  median {lr.median_ms:9.1f} ms over "
                     f"{len(lr.timings_ms)}  peak +{lr.peak_growth_kib / 1024:.1f} MiB")  # fmt: skip
     results.seconds = time.monotonic() - t0
     return results

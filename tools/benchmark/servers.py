@@ -1,43 +1,52 @@
-"""The three servers of a bench run, started the way each is meant to run.
+"""The three servers of a bench run, each started the way it is meant to run.
 
-- service: the kv service under gunicorn with services/kv/gunicorn.conf.py
-  and every production feature on (auth tokens file set, JSON logs, metrics).
-- hello: a bare Flask app under the same gunicorn config, no Redis (ceiling).
-- naive: the starter on the Flask development server (baseline).
+- service: the kv service under gunicorn with its own gunicorn.conf.py and
+  every production feature on (auth tokens file set, JSON logs, metrics).
+- upstream: the upstream app (apps/upstream.py), served as its Dockerfile
+  serves it: `gunicorn -w 4`, sync workers.
+- floor: the least a Flask view on redis-py can do per call (apps/floor.py),
+  on the service's gunicorn shape as gunicorn reads it from the service's config.
 
-Each server that uses Redis gets its own redis-server so one cannot disturb
-the other's keys. gunicorn servers run with gunicorn_bench_conf.py, which is
-the production config plus per-worker request counters.
+Each server gets its own redis-server so one cannot disturb the other's keys.
+Every gunicorn runs with gunicorn_bench_conf.py, which adds per-worker request
+counters (to the service's config for the service, to gunicorn's defaults for
+the two baselines).
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import shutil
 import struct
+import subprocess
 import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 
+from tools.benchmark import gunicorn_shape
 from tools.benchmark.processes import Supervisor, children, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICE_DIR = REPO_ROOT / "services" / "kv"
-PRODUCTION_CONFIG = SERVICE_DIR / "gunicorn.conf.py"
+CONFIG_NAME = "gunicorn.conf.py"  # the service's gunicorn config, in its folder
 BENCH_CONFIG = Path(__file__).with_name("gunicorn_bench_conf.py")
-NAIVE_APP = Path(__file__).with_name("apps") / "naive.py"
 SERVICE_KEY_PREFIX = "kv:"
 SLOTS, SLOT = 64, struct.Struct("<QQ")  # must match gunicorn_bench_conf.py
+# The upstream Dockerfile's command: `gunicorn -w 4 -b 0.0.0.0:5000 app:app`.
+UPSTREAM_COMMAND = ("-w", "4")
 
-SERVERS = ("service", "naive", "hello")
+SERVERS = ("service", "upstream", "floor")
 LABELS = {
-    "service": "kv service (gunicorn, production config)",
-    "naive": "naive starter (Flask dev server)",
-    "hello": "hello-world Flask (gunicorn, production config, no Redis)",
+    "service": "kv service (gunicorn, its production config)",
+    "upstream": "upstream app (gunicorn -w 4, sync workers, as its Dockerfile serves it)",
+    "floor": "the least a Flask view on redis-py does (PING; parse and SET; SCAN+MGET stream), "
+    "on the service's gunicorn shape",
 }
 
 
@@ -46,27 +55,23 @@ class Server:
     name: str
     port: int
     pid: int
-    gunicorn: bool
-    redis_url: str | None = None
-    redis_pid: int | None = None
+    redis_url: str
+    redis_pid: int
+    counters: Path  # gunicorn_bench_conf.py's per-worker request counters
     key_prefix: str = ""
     token: str | None = None
-    counters: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
+    flags: tuple[str, ...] = ()  # gunicorn command-line flags besides -c and --bind
 
     def workers(self) -> list[int]:
-        """Processes that serve requests: gunicorn's workers, or the dev server itself."""
-        return children(self.pid) if self.gunicorn else [self.pid]
+        """gunicorn's worker processes."""
+        return children(self.pid)
 
     def _slots(self) -> list[tuple[int, int]]:
-        if self.counters is None:
-            return []
         return list(SLOT.iter_unpack(self.counters.read_bytes()[: SLOTS * SLOT.size]))
 
     def requests_by_worker(self) -> dict[int, int]:
         """Requests each live gunicorn worker has served so far (from the counters file)."""
-        if self.counters is None:
-            return {}
         counts = dict(self._slots()[1:])
         return {pid: counts.get(pid, 0) for pid in self.workers()}
 
@@ -86,8 +91,6 @@ class Server:
             time.sleep(0.05)
 
     def redis(self) -> redis.Redis:
-        if self.redis_url is None:
-            raise RuntimeError(f"{self.name} has no Redis")
         return redis.Redis.from_url(self.redis_url)
 
 
@@ -111,94 +114,112 @@ def start_redis(sup: Supervisor, name: str, workdir: Path) -> tuple[str, int]:
 
 @dataclass(frozen=True)
 class Options:
-    """What a run may change about the gunicorn servers (for tuning and before/after runs)."""
+    """What a run may change about the service (for tuning and before/after runs)."""
 
-    base_config: Path = PRODUCTION_CONFIG
-    service_dir: Path = SERVICE_DIR  # folder holding the `kv` package
-    env: tuple[tuple[str, str], ...] = ()  # extra environment, e.g. GUNICORN_THREADS
+    service_dir: Path = SERVICE_DIR  # folder holding the `kv` package and its gunicorn config
+    config: Path | None = None  # the service's gunicorn config; default: service_dir's
+    env: tuple[tuple[str, str], ...] = ()  # extra service environment, e.g. GUNICORN_THREADS
+
+    @property
+    def service_config(self) -> Path:
+        return self.config or self.service_dir / CONFIG_NAME
 
 
-def _gunicorn(
-    sup: Supervisor, name: str, app: str, workdir: Path, options: Options, env: dict[str, str]
-) -> Server:
-    port = free_port()
-    counters = workdir / f"{name}.counters"
-    counters.write_bytes(bytes(SLOTS * SLOT.size))
-    full_env = {
+def _base_env(workdir: Path, options: Options) -> dict[str, str]:
+    return {
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "HOME": str(workdir),
         "TMPDIR": str(workdir),
         "PYTHONPATH": f"{options.service_dir}:{REPO_ROOT}",
+    }
+
+
+def service_shape(workdir: Path, options: Options) -> dict[str, Any]:
+    """How the service's gunicorn serves (worker class, workers, threads, keep-alive),
+    read by gunicorn's own loader from the service's config with the service's
+    environment (gunicorn_shape.py)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.benchmark.gunicorn_shape", str(options.service_config)],
+        env={**_base_env(workdir, options), **dict(options.env)},
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"reading the gunicorn shape of {options.service_config} failed: {done.stderr.strip()}"
+        )
+    shape: dict[str, Any] = json.loads(done.stdout)
+    return shape
+
+
+def _gunicorn(
+    sup: Supervisor,
+    name: str,
+    app: str,
+    workdir: Path,
+    options: Options,
+    env: dict[str, str],
+    flags: Iterable[str] = (),
+) -> Server:
+    """gunicorn with the bench's counters, on its own Redis; `flags` as on a command line."""
+    redis_url, redis_pid = start_redis(sup, f"{name}-redis", workdir)
+    port = free_port()
+    counters = workdir / f"{name}.counters"
+    counters.write_bytes(bytes(SLOTS * SLOT.size))
+    full_env = {
+        **_base_env(workdir, options),
         "HOST": "127.0.0.1",
         "PORT": str(port),
-        "KV_BENCH_BASE_CONFIG": str(options.base_config),
+        "REDIS_URL": redis_url,
         "KV_BENCH_COUNTERS": str(counters),
         **env,
-        **dict(options.env),
     }
     proc = sup.start(
         name,
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(BENCH_CONFIG),
-            "--bind",
-            f"127.0.0.1:{port}",
-            app,
-        ],
+        [sys.executable, "-m", "gunicorn", "-c", str(BENCH_CONFIG), *flags,
+         "--bind", f"127.0.0.1:{port}", app],
         env=full_env,
         cwd=workdir,
-    )
+    )  # fmt: skip
     sup.wait_for_port(proc, port)
-    server = Server(name, port, proc.pid, gunicorn=True, counters=counters, env=full_env)
+    server = Server(name, port, proc.pid, redis_url, redis_pid, counters, env=full_env,
+                    flags=tuple(flags))  # fmt: skip
     server.wait_for_workers()
     return server
 
 
 def start_service(sup: Supervisor, workdir: Path, options: Options) -> Server:
-    redis_url, redis_pid = start_redis(sup, "service-redis", workdir)
     token = secrets.token_urlsafe(24)
     tokens = workdir / "write-tokens"
     tokens.write_text(token + "\n")
-    server = _gunicorn(
-        sup,
-        "service",
-        "kv.wsgi:app",
-        workdir,
-        options,
-        {
-            "REDIS_URL": redis_url,
-            "KV_REDIS_MODE": "standalone",
-            "KV_KEY_PREFIX": SERVICE_KEY_PREFIX,
-            "KV_AUTH_TOKENS_FILE": str(tokens),
-            "KV_AUTH_READS": "open",
-            "KV_LOG_LEVEL": "INFO",
-        },
-    )
-    server.redis_url, server.redis_pid = redis_url, redis_pid
+    env = {
+        "KV_BENCH_BASE_CONFIG": str(options.service_config),
+        "KV_REDIS_MODE": "standalone",
+        "KV_KEY_PREFIX": SERVICE_KEY_PREFIX,
+        "KV_AUTH_TOKENS_FILE": str(tokens),
+        "KV_AUTH_READS": "open",
+        "KV_LOG_LEVEL": "INFO",
+        **dict(options.env),
+    }
+    server = _gunicorn(sup, "service", "kv.wsgi:app", workdir, options, env)
     server.key_prefix, server.token = SERVICE_KEY_PREFIX, token
     return server
 
 
-def start_hello(sup: Supervisor, workdir: Path, options: Options) -> Server:
-    return _gunicorn(sup, "hello", "tools.benchmark.apps.hello:app", workdir, options, {})
+def start_upstream(sup: Supervisor, workdir: Path, options: Options) -> Server:
+    return _gunicorn(sup, "upstream", "tools.benchmark.apps.upstream:app", workdir, options, {},
+                     UPSTREAM_COMMAND)  # fmt: skip
 
 
-def start_naive(sup: Supervisor, workdir: Path) -> Server:
-    redis_url, redis_pid = start_redis(sup, "naive-redis", workdir)
-    port = free_port()
-    env = {
-        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-        "PORT": str(port),
-        "REDIS_URL": redis_url,
-    }
-    proc = sup.start("naive", [sys.executable, str(NAIVE_APP)], env=env, cwd=workdir)
-    sup.wait_for_port(proc, port)
-    return Server(
-        "naive", port, proc.pid, gunicorn=False, redis_url=redis_url, redis_pid=redis_pid, env=env
-    )
+def start_floor(sup: Supervisor, workdir: Path, options: Options) -> Server:
+    flags = gunicorn_shape.command_line(service_shape(workdir, options))
+    return _gunicorn(sup, "floor", "tools.benchmark.apps.floor:app", workdir, options, {}, flags)
+
+
+STARTERS = {"service": start_service, "upstream": start_upstream, "floor": start_floor}
 
 
 def start(
@@ -206,12 +227,7 @@ def start(
 ) -> dict[str, Server]:
     started: dict[str, Server] = {}
     for name in names:
-        if name == "service":
-            started[name] = start_service(sup, workdir, options)
-        elif name == "hello":
-            started[name] = start_hello(sup, workdir, options)
-        elif name == "naive":
-            started[name] = start_naive(sup, workdir)
-        else:
+        if name not in STARTERS:
             raise ValueError(f"unknown server {name!r}; choose from {', '.join(SERVERS)}")
+        started[name] = STARTERS[name](sup, workdir, options)
     return started

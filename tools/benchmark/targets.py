@@ -1,4 +1,5 @@
-"""The issue's targets, evaluated on one run's results, with their ratios."""
+"""The issue's targets, evaluated on one run's results, and the service's ratios
+against the two baselines measured in the same run."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from tools.benchmark.servers import SERVERS
+
 POINT_ENDPOINTS = ("GET /", "POST /write")
-MIN_VS_NAIVE = 5.0
-MIN_VS_HELLO = 0.85
+# Every production feature together costs at most 5 % against the floor.
+MIN_VS_FLOOR = 0.95
+LIST_RATIO_KEYS = 20_000
 MAX_P99_MS = 40.0
 P99_CONNECTIONS = 128
 LIST_LIMITS_MS = {10_000: 20.0, 100_000: 250.0}
@@ -47,22 +51,81 @@ def median(
     return statistics.median(values) if values else None
 
 
+def cpu_us_per_request(
+    load: Iterable[dict[str, Any]], server: str, endpoint: str, connections: int
+) -> float | None:
+    """Median over runs of the server's CPU (master and workers) per request, in µs:
+    steadier than req/s on a shared machine, and what the capacity plan scales."""
+    values = [
+        1e6 * r["server_cpu_s"] / r["requests"]
+        for r in load
+        if (r["server"], r["endpoint"], r["connections"]) == (server, endpoint, connections)
+        and r["requests"]
+    ]
+    return statistics.median(values) if values else None
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """One column of the comparison: the service's number and both baselines'."""
+
+    column: str  # e.g. "GET / c=32 req/s"
+    service: float
+    upstream: float | None
+    floor: float | None
+    higher_is_better: bool  # req/s: True; latencies: False
+
+    def speed(self, baseline: float | None) -> float | None:
+        """kv / baseline as a speed: above 1 the service is better. For a latency
+        that is baseline ms / kv ms, so every column reads the same way."""
+        if not baseline or not self.service:
+            return None
+        return self.service / baseline if self.higher_is_better else baseline / self.service
+
+    @property
+    def vs_upstream(self) -> float | None:
+        return self.speed(self.upstream)
+
+    @property
+    def vs_floor(self) -> float | None:
+        return self.speed(self.floor)
+
+
+def ratios(results: dict[str, Any]) -> list[Ratio]:
+    """kv/upstream and kv/floor: GET / and POST /write req/s, p50, p99 and server
+    CPU per request at every connection count, and GET /list at LIST_RATIO_KEYS keys."""
+    load, out = results["load"], []
+    for endpoint in POINT_ENDPOINTS:
+        for c in sorted({r["connections"] for r in load}):
+            for key, label, higher in (("rps", "req/s", True), ("p50_ms", "p50", False),
+                                       ("p99_ms", "p99", False)):  # fmt: skip
+                service = median(load, "service", endpoint, c, key)
+                if service is not None:
+                    out.append(Ratio(f"{endpoint} c={c} {label}", service,
+                                     median(load, "upstream", endpoint, c, key),
+                                     median(load, "floor", endpoint, c, key), higher))  # fmt: skip
+            cpu = {name: cpu_us_per_request(load, name, endpoint, c) for name in SERVERS}
+            if cpu["service"] is not None:
+                out.append(Ratio(f"{endpoint} c={c} CPU µs/req", cpu["service"], cpu["upstream"],
+                                 cpu["floor"], higher_is_better=False))  # fmt: skip
+    lists = {
+        lr["server"]: statistics.median(lr["timings_ms"])
+        for lr in results["lists"]
+        if lr["keys"] == LIST_RATIO_KEYS
+    }
+    if "service" in lists:
+        out.append(Ratio(f"GET /list {LIST_RATIO_KEYS:,} keys", lists["service"],
+                         lists.get("upstream"), lists.get("floor"), higher_is_better=False))  # fmt: skip
+    return out
+
+
 def evaluate(results: dict[str, Any]) -> list[Target]:
     load, lists, targets = results["load"], results["lists"], []
-    connections = sorted({r["connections"] for r in load})
+    for ratio in ratios(results):
+        if ratio.vs_floor is not None:
+            targets.append(Target(f"{ratio.column}: kv/floor", ratio.vs_floor, MIN_VS_FLOOR, "x",
+                                  at_least=True))  # fmt: skip
     for endpoint in POINT_ENDPOINTS:
-        for c in connections:
-            service = median(load, "service", endpoint, c, "rps")
-            if service is None:
-                continue
-            naive = median(load, "naive", endpoint, c, "rps")
-            hello = median(load, "hello", endpoint, c, "rps")
-            if naive:
-                targets.append(Target(f"{endpoint} c={c}: service / naive rps", service / naive,
-                                      MIN_VS_NAIVE, "x", at_least=True))  # fmt: skip
-            if hello:
-                targets.append(Target(f"{endpoint} c={c}: service / hello rps", service / hello,
-                                      MIN_VS_HELLO, "x", at_least=True))  # fmt: skip
         p99 = median(load, "service", endpoint, P99_CONNECTIONS, "p99_ms")
         if p99 is not None:
             targets.append(Target(f"{endpoint} c={P99_CONNECTIONS}: service p99", p99, MAX_P99_MS, "ms",

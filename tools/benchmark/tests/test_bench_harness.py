@@ -1,5 +1,6 @@
-"""tools/bench end to end in its tiny plan: all three servers start, wrk drives
-them, the report and charts are written, and nothing is left running.
+"""tools/bench end to end in its tiny plan: all three servers start the way
+they are meant to run, wrk drives them, the report and charts are written, and
+nothing is left running.
 
 No timing is asserted here: this machine is shared, so speed belongs in the
 report (tools/bench), not in a pass/fail test.
@@ -16,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tools.benchmark import gunicorn_shape
+from tools.benchmark.servers import Options, service_shape
 from tools.testkit.tooling import REPO_ROOT, require_tool
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -44,7 +47,7 @@ def test_every_server_answered_the_load_without_errors(
 ) -> None:
     _, results, _ = tiny_run
     by_server = {r["server"]: r for r in results["load"]}
-    assert set(by_server) == {"service", "naive", "hello"}
+    assert set(by_server) == {"service", "upstream", "floor"}
     for run in by_server.values():
         assert run["endpoint"] == "GET /"
         assert run["requests"] > 0
@@ -57,18 +60,35 @@ def test_per_worker_counters_account_for_every_gunicorn_request(
 ) -> None:
     _, results, _ = tiny_run
     for run in results["load"]:
-        if run["server"] in ("service", "hello"):
-            assert len(run["worker_requests"]) == results["workers"][run["server"]] >= 1
-            # wrk counts completed responses; the server may finish a few more.
-            assert sum(run["worker_requests"].values()) >= run["requests"]
-        else:
-            assert run["worker_requests"] == {}
+        assert len(run["worker_requests"]) == results["workers"][run["server"]] >= 1
+        # wrk counts completed responses; the server may finish a few more.
+        assert sum(run["worker_requests"].values()) >= run["requests"]
+
+
+def test_upstream_runs_as_its_dockerfile_says_four_sync_workers(
+    tiny_run: tuple[Path, dict[str, Any], str],
+) -> None:
+    _, results, _ = tiny_run
+    assert results["workers"]["upstream"] == 4  # live worker processes, from /proc
+    memory = {m["server"]: m for m in results["memory"]}
+    # A sync worker serves on its main thread alone; gthread workers run a pool.
+    assert set(memory["upstream"]["threads"].values()) == {1}
+    assert min(memory["service"]["threads"].values()) > 1
+
+
+def test_floor_runs_on_the_shape_gunicorn_reads_from_the_service_config(
+    tiny_run: tuple[Path, dict[str, Any], str], tmp_path: Path
+) -> None:
+    _, results, _ = tiny_run
+    expected = gunicorn_shape.command_line(service_shape(tmp_path, Options()))
+    assert results["flags"]["floor"] == expected
+    assert results["workers"]["floor"] == results["workers"]["service"]
 
 
 def test_list_returns_exactly_the_seeded_keys(tiny_run: tuple[Path, dict[str, Any], str]) -> None:
     _, results, _ = tiny_run
     lists = {r["server"]: r for r in results["lists"]}
-    assert set(lists) == {"service", "naive"}
+    assert set(lists) == {"service", "upstream", "floor"}
     for run in lists.values():
         assert run["keys"] == run["keys_returned"] == 100
         assert run["timings_ms"]
@@ -78,6 +98,7 @@ def test_report_and_charts_are_written(tiny_run: tuple[Path, dict[str, Any], str
     out, _, stdout = tiny_run
     report = (out / "report.md").read_text()
     for heading in (
+        "## The service against its baselines",
         "## Targets",
         "## Throughput and latency",
         "## Load spread",
@@ -88,7 +109,8 @@ def test_report_and_charts_are_written(tiny_run: tuple[Path, dict[str, Any], str
     for name in ("throughput", "latency-p50", "latency-p99", "list"):
         assert (out / f"{name}.png").read_bytes()[:8] == PNG_MAGIC
         assert f"({name}.png)" in report
-    assert "service / hello rps" in stdout
+    assert "GET / c=4 req/s: kv/floor" in report
+    assert "GET / c=4 req/s: kv/upstream" in stdout
 
 
 def test_no_process_outlives_the_run(tiny_run: tuple[Path, dict[str, Any], str]) -> None:

@@ -1,6 +1,6 @@
 """The capacity plan holds together: its numbers follow from the measured
 inputs, meet the goal (10,000 req/s with a zone lost at <= 70 % CPU), rest on
-throughput the committed report actually measured, and are the numbers the
+throughput a committed bench run actually measured, and are the numbers the
 prod chart values, the gunicorn defaults and the Terraform tfvars use."""
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ import pytest
 import yaml
 
 from tools.benchmark import capacity
-from tools.testkit.processes import gunicorn_setting_defaults
+from tools.benchmark.servers import Options, service_shape
 from tools.testkit.tooling import REPO_ROOT
 
 CHART_DEFAULTS = REPO_ROOT / "deploy" / "charts" / "kv" / "values.yaml"
 PROD_VALUES = REPO_ROOT / "deploy" / "environments" / "prod" / "values.yaml"
-GUNICORN_CONFIG = REPO_ROOT / "services" / "kv" / "gunicorn.conf.py"
 TFVARS = REPO_ROOT / "infra" / "envs" / "prod" / "terraform.tfvars"
-REPORT_RESULTS = Path(capacity.__file__).with_name("report") / "results.json"
 
 INPUTS, PLAN, MEASURED = capacity.load()
 
@@ -81,9 +79,9 @@ def test_redis_has_headroom_for_the_peak() -> None:
     assert PLAN.redis_shard_count >= INPUTS.min_redis_shards
 
 
-def test_plan_assumes_no_more_throughput_than_the_committed_report_measured() -> None:
-    measured = capacity.measured(json.loads(REPORT_RESULTS.read_text()))
-    assert measured is not None, "the committed report has no service runs"
+def test_plan_assumes_no_more_throughput_than_its_committed_run_measured() -> None:
+    measured = capacity.measured(json.loads(capacity.CAPACITY_RESULTS.read_text()))
+    assert measured is not None, "the plan's bench run has no service runs"
     assert INPUTS.per_core_rps <= measured["per_core_rps"]
     assert INPUTS.redis_commands_per_request >= measured["redis_commands_per_request"]
     assert MEASURED["per_core_rps"] == measured["per_core_rps"], "capacity.json cites another run"
@@ -99,10 +97,11 @@ def test_prod_chart_values_are_the_plans() -> None:
     assert values["autoscaling"]["targetCPUUtilizationPercentage"] == PLAN.hpa_target_cpu_percent
 
 
-def test_gunicorn_defaults_are_the_measured_shape() -> None:
-    defaults = gunicorn_setting_defaults()
-    assert int(defaults["GUNICORN_WORKERS"]) == INPUTS.gunicorn_workers
-    assert int(defaults["GUNICORN_THREADS"]) == INPUTS.gunicorn_threads
+def test_gunicorn_defaults_are_the_measured_shape(tmp_path: Path) -> None:
+    # As gunicorn reads services/kv/gunicorn.conf.py with no overrides.
+    shape = service_shape(tmp_path, Options())
+    assert shape["workers"] == INPUTS.gunicorn_workers
+    assert shape["threads"] == INPUTS.gunicorn_threads
 
 
 def test_terraform_redis_size_is_the_plans() -> None:
@@ -135,3 +134,11 @@ def test_node_pools_hold_the_hpa_range_in_every_zone() -> None:
     pods_per_node = int((int(machine[1]) - 0.5) // INPUTS.cpu_request)
     assert int(low[1]) * pods_per_node >= math.ceil(PLAN.hpa_min_replicas / INPUTS.zones)
     assert int(high[1]) * pods_per_node >= math.ceil(PLAN.hpa_max_replicas / INPUTS.zones)
+
+
+def test_replanning_from_the_kept_run_reproduces_the_committed_plan(tmp_path: Path) -> None:
+    plan_file, kept = tmp_path / "capacity.json", tmp_path / "capacity-results.json"
+    plan_file.write_text(capacity.CAPACITY_FILE.read_text())
+    assert capacity.update(capacity.CAPACITY_RESULTS, plan_file, kept) == PLAN
+    assert plan_file.read_text() == capacity.CAPACITY_FILE.read_text()
+    assert kept.read_text() == capacity.CAPACITY_RESULTS.read_text()
