@@ -50,7 +50,7 @@ def wrk_binary() -> str:
     path = shutil.which("wrk")
     if path is None:
         raise RuntimeError(
-            "wrk is not on PATH: run tools/bench (it installs wrk via tools/setup.d/50-bench.sh)"
+            "wrk is not on PATH: run tools/bench (it installs wrk)"
         )
     return path
 
