@@ -49,9 +49,7 @@ class WrkResult:
 def wrk_binary() -> str:
     path = shutil.which("wrk")
     if path is None:
-        raise RuntimeError(
-            "wrk is not on PATH: run tools/bench (it installs wrk)"
-        )
+        raise RuntimeError("wrk is not on PATH: run tools/bench (it installs wrk)")
     return path
 
 
