@@ -39,7 +39,9 @@ def summarize(collapsed: list[Path]) -> tuple[int, Counter[str], Counter[str]]:
     for path in collapsed:
         for line in path.read_text().splitlines():
             stack, _, count_text = line.rpartition(" ")
-            if not stack:
+            # Non-blocking sampling can read a frame while it changes: torn
+            # names come out as binary noise, not as a place in the code.
+            if not stack or not stack.isascii() or not stack.isprintable():
                 continue
             count = int(count_text)
             frames = [_short(f) for f in stack.split(";")]
