@@ -1,6 +1,6 @@
 """tools/cluster itself: `up` twice keeps the running cluster, `kubeconfig`
-names its state, `down` stops every process `up` started, and a wrong
-argument changes nothing."""
+names its state, `down` stops every process `up` started; a wrong argument
+or a state folder `up` did not make changes nothing."""
 
 from __future__ import annotations
 
@@ -51,3 +51,14 @@ def test_a_wrong_argument_prints_the_usage_and_starts_nothing(tmp_path: Path) ->
     assert result.returncode == 2
     assert "tools/cluster up" in result.stderr
     assert not state.exists()
+
+
+def test_a_state_folder_that_up_did_not_make_is_left_untouched(tmp_path: Path) -> None:
+    foreign = tmp_path / "somebody-elses"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    for command in ("down", "up"):
+        result = cluster(foreign, command)
+        assert result.returncode != 0, command
+        assert "not a tools/cluster state folder" in result.stderr, result.stderr
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
