@@ -12,7 +12,7 @@ import jsonschema
 import yaml
 
 from deploy.tests.manifests import CHART
-from tools.testkit.tooling import REPO_ROOT, require_tool, schemas_dir
+from tools.testkit.tooling import require_tool, schemas_dir
 
 
 def _suites() -> dict[str, Any]:
@@ -48,11 +48,3 @@ def test_helm_unittest_suites_pass() -> None:
     assert counts, output
     assert counts[1] == counts[2], output
     assert int(counts[1]) >= len(_suites()) * 2, output
-
-
-def test_helm_unittest_wrapper_builds_the_pinned_version(versions: dict[str, str]) -> None:
-    go_mod = (REPO_ROOT / "tools" / "toolchain" / "go" / "helm-unittest" / "go.mod").read_text()
-    required = re.search(r"github\.com/helm-unittest/helm-unittest (v\S+)", go_mod)
-    assert required, go_mod
-    assert required[1] == "v" + versions["aqua:helm-unittest/helm-unittest"]
-    assert "replace github.com/vmware-labs/yaml-jsonpath" in go_mod

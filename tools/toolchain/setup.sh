@@ -227,6 +227,30 @@ kv_source_tool() {
     _kv_source_build "$archive" "$KV_CACHE/src/$name-$version" "$pkg" "$out" "${6:-}"
 }
 
+_kv_go_module_build() { # MODULE_DIR LDFLAGS DIR PACKAGE...
+  local module="$1" ldflags="$2" dir="$3"
+  shift 3
+  command -v go >/dev/null 2>&1 || { echo "go is needed to build $dir"; return 1; }
+  local tmp
+  tmp="$(mktemp -d "$dir.XXXXXX")" &&
+    (cd "$module" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$tmp/" "$@") &&
+    touch "$tmp/.built" &&
+    { mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"; }
+}
+
+# kv_go_module NAME VERSION MODULE_DIR LDFLAGS PACKAGE...: several commands
+# of one wrapper module (tools/toolchain/go/NAME), built together once per
+# version into $KV_CACHE/bin/NAME-VERSION and put on PATH.
+kv_go_module() {
+  local name="$1" version="$2" module="$3" ldflags="$4"
+  shift 4
+  local dir="$KV_CACHE/bin/$name-$version"
+  mkdir -p "$KV_CACHE/bin"
+  kv_step built "$name" "$version" "$dir/.built" _kv_go_module_build "$module" "$ldflags" "$dir" "$@" ||
+    return 0
+  kv_path "$dir"
+}
+
 _kv_npm_install() { # PREFIX PACKAGE@VERSION
   mkdir -p "$1" && npm install --no-audit --no-fund --prefix "$1" "$2"
 }
@@ -306,7 +330,7 @@ kv_areas() {
     case "$path" in
       services* | tools/testkit*) areas+=(service) ;;
       infra*) areas+=(infra) ;;
-      deploy*) areas+=(deploy) ;;
+      deploy*) areas+=(deploy cluster service) ;;
       .buildkite* | tools/delivery* | tools/tests/test_pipeline* | tools/tests/test_promote* | tools/tests/test_release*)
         areas+=(delivery) ;;
       tools/benchmark*) areas+=(service bench) ;;

@@ -48,6 +48,8 @@ class Config(BaseSettings):
     # -- the server (gunicorn.conf.py) ----------------------------------------
     host: str = env("HOST", "0.0.0.0")  # noqa: S104 (a pod listens on its own IP)
     port: int = env("PORT", 8080, ge=1, le=65535)
+    # Liveness, answered by gunicorn's master apart from the request threads.
+    health_port: int = env("KV_HEALTH_PORT", 8081, ge=1, le=65535)
     gunicorn_workers: int = env("GUNICORN_WORKERS", 2, ge=1, le=64)
     gunicorn_threads: int = env("GUNICORN_THREADS", 4, ge=1, le=256)
     gunicorn_graceful_timeout: int = env("GUNICORN_GRACEFUL_TIMEOUT", 25, ge=1, le=3600)
@@ -173,6 +175,8 @@ class Config(BaseSettings):
             problems.append(
                 "KV_MAX_BODY_BYTES must be at least KV_MAX_KEY_BYTES + KV_MAX_VALUE_BYTES"
             )
+        if self.health_port == self.port:
+            problems.append("KV_HEALTH_PORT must differ from PORT (liveness has its own listener)")
         if self.redis_max_connections < self.gunicorn_threads:
             # Each thread holds at most one Redis connection (per node) at a time; a
             # smaller pool would turn a busy moment into "too many connections" 503s.

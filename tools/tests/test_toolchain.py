@@ -1,0 +1,55 @@
+"""The tool set-up agrees with the one pin file: each wrapper module under
+tools/toolchain/go builds the version mise.toml pins, and the set-up scripts
+pass ShellCheck."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from tools.testkit.tooling import REPO_ROOT, require_tool, tool_versions
+
+TOOLCHAIN = REPO_ROOT / "tools" / "toolchain"
+
+# wrapper module -> (the module it requires, the mise.toml entry of its version)
+WRAPPERS = {
+    "buildkite-agent": ("github.com/buildkite/agent/v3", "aqua:buildkite/agent"),
+    "etcd": ("go.etcd.io/etcd/server/v3", "etcd"),
+    "helm-unittest": ("github.com/helm-unittest/helm-unittest", "aqua:helm-unittest/helm-unittest"),
+    "kubernetes": ("k8s.io/kubernetes", "kubectl"),
+}
+
+
+@pytest.mark.parametrize("wrapper", sorted(WRAPPERS))
+def test_wrapper_module_requires_the_pinned_version(wrapper: str) -> None:
+    module, pin = WRAPPERS[wrapper]
+    go_mod = (TOOLCHAIN / "go" / wrapper / "go.mod").read_text()
+    required = re.search(rf"^\s*{re.escape(module)} (v\S+)", go_mod, re.MULTILINE)
+    assert required, f"{wrapper}/go.mod does not require {module}"
+    assert required[1] == "v" + tool_versions()[pin], f"{wrapper}/go.mod and mise.toml disagree"
+
+
+def test_every_wrapper_module_is_checked() -> None:
+    assert {p.name for p in (TOOLCHAIN / "go").iterdir() if p.is_dir()} == set(WRAPPERS)
+
+
+def test_control_plane_components_are_one_kubernetes_release() -> None:
+    pins = tool_versions()
+    components = [k for k in pins if k.startswith("aqua:kubernetes/kubernetes/")]
+    assert components, "mise.toml lists no control-plane components"
+    assert {pins[k] for k in components} == {pins["kubectl"]}
+
+
+def test_set_up_scripts_pass_shellcheck() -> None:
+    scripts = [TOOLCHAIN / "setup.sh", *sorted(TOOLCHAIN.glob("areas/*.sh"))]
+    scripts += [REPO_ROOT / "tools" / name for name in ("test", "dev", "bench", "lock", "cluster")]
+    result = subprocess.run(
+        [require_tool("shellcheck"), "--external-sources", *map(str, scripts)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
