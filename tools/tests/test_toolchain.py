@@ -26,7 +26,7 @@ WRAPPERS = {
 def test_wrapper_module_requires_the_pinned_version(wrapper: str) -> None:
     module, pin = WRAPPERS[wrapper]
     go_mod = (TOOLCHAIN / "go" / wrapper / "go.mod").read_text()
-    required = re.search(rf"^\s*{re.escape(module)} (v\S+)", go_mod, re.MULTILINE)
+    required = re.search(rf"^(?:require)?\s+{re.escape(module)} (v\S+)", go_mod, re.MULTILINE)
     assert required, f"{wrapper}/go.mod does not require {module}"
     assert required[1] == "v" + tool_versions()[pin], f"{wrapper}/go.mod and mise.toml disagree"
 
