@@ -13,6 +13,9 @@ kv_apt shellcheck shellcheck
 kv_go_tool buildkite-agent github.com/buildkite/agent/v3 "$BUILDKITE_AGENT_VERSION" \
   "$KV_ROOT/.buildkite/tools/agent"
 
+# crane writes the image tools/release --local rehearses with.
+kv_go_tool crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"
+
 # Argo CD (application controller and repo server, one binary named per
 # component) for the end-to-end delivery tests in deploy/tests. Its
 # gitops-engine is a nested module that its go.mod replaces with a path, so it
@@ -47,3 +50,6 @@ _kv_delivery_argocd() {
   export PATH="$dir:$PATH"
 }
 _kv_delivery_argocd
+# The repo server renders the argo-cd Application's kustomization with it
+# (the version Argo CD v3.5.1 ships with, its hack/tool-versions.sh).
+kv_go_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
