@@ -7,11 +7,9 @@
 
 kv_apt git git
 kv_apt shellcheck shellcheck
-# The agent's own go.mod has no replace, but one dependency's vanity host is
-# not reachable from the module proxy here: the wrapper module redirects it
-# (see .buildkite/tools/agent/go.mod).
+# Built from its wrapper module (tools/toolchain/go/buildkite-agent).
 kv_go_tool buildkite-agent github.com/buildkite/agent/v3 "$BUILDKITE_AGENT_VERSION" \
-  "$KV_ROOT/.buildkite/tools/agent"
+  "$KV_ROOT/tools/toolchain/go/buildkite-agent"
 
 # crane writes the image tools/release --local rehearses with.
 kv_go_tool crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"

@@ -3,7 +3,7 @@
 The schema is read from the configurable reference location
 (tools.testkit.tooling.schemas_dir()); the agent is the pinned
 buildkite-agent built by tools/setup.d/40-delivery.sh. The push step script
-runs for real with recording stand-ins for bazel, gcloud and buildkite-agent.
+runs for real with recording fakes of bazel, gcloud and buildkite-agent.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def test_buildkite_agent_rejects_a_malformed_pipeline(tmp_path: Path) -> None:
 
 def test_agent_version_is_the_one_pinned() -> None:
     pinned = read_versions()["BUILDKITE_AGENT_VERSION"]
-    go_mod = (BUILDKITE / "tools" / "agent" / "go.mod").read_text()
+    go_mod = (REPO_ROOT / "tools" / "toolchain" / "go" / "buildkite-agent" / "go.mod").read_text()
     assert re.search(
         rf"^\s*github\.com/buildkite/agent/v3 {re.escape(pinned)}( // indirect)?$", go_mod, re.M
     )
@@ -184,7 +184,7 @@ esac
 def run_step(
     script: str, tmp_path: Path, env: dict[str, str] | None = None
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """Runs a step script with recording stand-ins for bazel, gcloud and buildkite-agent."""
+    """Runs a step script with recording fakes of bazel, gcloud and buildkite-agent."""
     bin_dir, log = tmp_path / "bin", tmp_path / "calls.log"
     bin_dir.mkdir(exist_ok=True)
     for tool in ("bazel", "gcloud", "buildkite-agent"):
