@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from deploy.tests.kube import Kube, start_cluster
 from deploy.tests.manifests import (
     CHART,
     DEPLOY,
@@ -200,3 +201,9 @@ def rendered_dir(
     (out / "defaults.yaml").write_text(default_yaml)
     (out / "prod.yaml").write_text(prod_yaml)
     return out
+
+
+@pytest.fixture(scope="session")
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kube]:
+    """One local control plane for the whole session (tools/cluster up/down)."""
+    yield from start_cluster(tmp_path_factory.mktemp("cluster"))

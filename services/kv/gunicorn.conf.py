@@ -182,3 +182,47 @@ def pre_request(worker: Any, req: Any) -> None:
     # response, so none is left idle for the listener shutdown to cut.
     if lifecycle.DRAINING.is_set():
         req.must_close = True
+
+
+# Liveness has its own listener (KV_HEALTH_PORT), served by a thread in the
+# master, never by the request threads: when a slow Redis holds every request
+# thread, /healthz on the request port waits in the queue and the kubelet
+# would restart healthy pods exactly under load. The master answers while it
+# runs with workers; a worker that stops heartbeating is gunicorn's to
+# replace (timeout above).
+health_port = _server_setting("KV_HEALTH_PORT", "8081", 65535)
+_liveness: list[Any] = []
+
+
+def when_ready(server: Any) -> None:
+    import http.server
+    import threading
+
+    from kv.app import ALIVE
+
+    class _Liveness(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            alive = self.path == "/healthz" and bool(server.WORKERS)
+            self.send_response(200 if alive else 503)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(ALIVE) if alive else 0))
+            self.end_headers()
+            if alive:
+                self.wfile.write(ALIVE)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    httpd = http.server.ThreadingHTTPServer(
+        (os.environ.get("HOST", "0.0.0.0"), health_port),  # noqa: S104
+        _Liveness,
+    )
+    threading.Thread(target=httpd.serve_forever, name="kv-liveness", daemon=True).start()
+    _liveness.append(httpd)
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    # Workers forked after when_ready inherit the liveness socket: only the
+    # master may hold it, so liveness fails once the master is gone.
+    for httpd in _liveness:
+        httpd.socket.close()

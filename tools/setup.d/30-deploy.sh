@@ -5,6 +5,7 @@
 
 kv_go_tool helm helm.sh/helm/v4/cmd/helm "$HELM_VERSION"
 kv_go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"
+kv_go_tool helm-docs github.com/norwoodj/helm-docs/cmd/helm-docs "$HELM_DOCS_VERSION"
 # helm-unittest's go.mod has a replace directive, so it builds from a wrapper
 # module that repeats it (go install module@version refuses replaces).
 kv_go_tool helm-unittest github.com/helm-unittest/helm-unittest/cmd/helm-unittest \

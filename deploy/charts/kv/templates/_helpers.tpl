@@ -30,14 +30,21 @@ Chart name and version for the helm.sh/chart label.
 {{- end }}
 
 {{/*
-Labels on every object.
+Labels on every object: none of them changes with a release, so a promote
+patches the pod template only.
 */}}
 {{- define "kv.labels" -}}
-helm.sh/chart: {{ include "kv.chart" . }}
 {{ include "kv.selectorLabels" . }}
-app.kubernetes.io/version: {{ include "kv.imageVersion" . | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: kv
+{{- end }}
+
+{{/*
+Version labels, on the pod template only (they change with every release).
+*/}}
+{{- define "kv.versionLabels" -}}
+helm.sh/chart: {{ include "kv.chart" . }}
+app.kubernetes.io/version: {{ include "kv.imageVersion" . | quote }}
 {{- end }}
 
 {{/*

@@ -1,0 +1,94 @@
+"""A real local control plane for the deploy/ tests: `tools/cluster` (etcd,
+kube-apiserver, controller-manager, scheduler, kwok nodes in three zones) and
+kubectl against it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tools.testkit.tooling import REPO_ROOT, require_tool
+
+CLUSTER = REPO_ROOT / "tools" / "cluster"
+# What tools/cluster starts, so a missing one fails the test up front.
+CLUSTER_TOOLS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+
+
+@dataclass(frozen=True)
+class Kube:
+    """kubectl bound to one cluster's admin kubeconfig."""
+
+    kubectl: str
+    kubeconfig: Path
+
+    def run(
+        self, *args: str, stdin: str | None = None, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [self.kubectl, "--kubeconfig", str(self.kubeconfig), *args],
+            input=stdin, capture_output=True, text=True, check=False, timeout=timeout,
+        )  # fmt: skip
+        if check:
+            assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr}"
+        return result
+
+    def json(self, *args: str, stdin: str | None = None) -> Any:
+        return json.loads(self.run(*args, "-o", "json", stdin=stdin).stdout)
+
+    def apply(
+        self, manifests: str, *args: str, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Server-side apply, as Argo CD and the bootstrap apply."""
+        return self.run("apply", "--server-side", "--field-manager", "kv-tests", "-f", "-", *args,
+                        stdin=manifests, check=check)  # fmt: skip
+
+    def restricted_namespace(self, name: str) -> None:
+        """A namespace that enforces the restricted Pod Security Standard, as prod's does."""
+        self.apply(
+            json.dumps({
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": name, "labels": {
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/enforce-version": "latest",
+                }},
+            })
+        )  # fmt: skip
+        # The ServiceAccount admission plugin refuses pods until the
+        # namespace's default service account exists.
+        wait_until(
+            lambda: self.run("-n", name, "get", "sa", "default", check=False).returncode == 0
+        )
+
+
+def wait_until(
+    condition: Callable[[], bool], timeout: float = 120, what: str = "condition"
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} not reached within {timeout} s"
+        time.sleep(0.5)
+
+
+def start_cluster(state: Path) -> Iterator[Kube]:
+    """tools/cluster up in its own state folder; down afterwards, whatever happened."""
+    for tool in CLUSTER_TOOLS:
+        require_tool(tool)
+    kubectl = require_tool("kubectl")
+    env = {**os.environ, "KV_CLUSTER_DIR": str(state)}
+    try:
+        up = subprocess.run([str(CLUSTER), "up"], env=env, capture_output=True, text=True,
+                            check=False, timeout=600)  # fmt: skip
+        assert up.returncode == 0, f"tools/cluster up failed:\n{up.stderr}"
+        path = subprocess.run([str(CLUSTER), "kubeconfig"], env=env, capture_output=True,
+                              text=True, check=True, timeout=30).stdout.strip()  # fmt: skip
+        yield Kube(kubectl, Path(path))
+    finally:
+        subprocess.run(
+            [str(CLUSTER), "down"], env=env, capture_output=True, check=False, timeout=120
+        )
