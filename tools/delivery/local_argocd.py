@@ -2,8 +2,9 @@
 
 Used by deploy/tests/test_bootstrap.py (GitRemote, Kubectl, bootstrap); ArgoCD
 and the sync helpers start the real controller and repo server for the sync
-test that is still to come (they start, but manifest generation fails with
-"permission denied" in the repo server, not yet understood):
+test still to come (run by hand, they sync argo-cd, platform-gateway and kv,
+kv to the promoted digest; root stays OutOfSync against itself, not yet
+understood):
 
 - `GitRemote`: a bare repository seeded with this checkout's deploy/ folder,
   the one thing Argo CD reads. Two edits make it local: the Argo CD objects
@@ -246,8 +247,7 @@ class ArgoCD:
             str(bin_dir / "argocd-repo-server"), "--address", "127.0.0.1", "--port", str(repo),
             "--metrics-address", "127.0.0.1", "--metrics-port", str(repo_metrics),
             # Plain gRPC on loopback (the default client CA path is for TLS only).
-            "--redis", address, "--disable-tls", "--client-ca-path", "",
-            "--loglevel", "info",
+            "--redis", address, "--disable-tls", "--client-ca-path", "", "--loglevel", "info",
         ], env, repo)  # fmt: skip
         self._spawn("application-controller", [
             str(bin_dir / "argocd-application-controller"), "--kubeconfig", str(self.kubeconfig),

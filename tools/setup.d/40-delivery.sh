@@ -40,6 +40,15 @@ _kv_delivery_argocd() {
     mv "$dir/argocd.tmp" "$dir/argocd"
     rm -rf "$src"
   fi
+  # The repo server runs this script of the release (its image ships it) on
+  # every revision it reads.
+  if [ ! -x "$dir/git-verify-wrapper.sh" ]; then
+    local ref="${KV_REFERENCE_DIR:-$KV_ROOT/../shared/reference}"
+    tar -xzf "$ref/sources/argo-cd-${ARGOCD_VERSION#v}.tar.gz" -O \
+      "argo-cd-${ARGOCD_VERSION#v}/hack/git-verify-wrapper.sh" >"$dir/git-verify-wrapper.sh.tmp" ||
+      kv_die "extracting git-verify-wrapper.sh from the Argo CD source archive failed"
+    chmod +x "$dir/git-verify-wrapper.sh.tmp" && mv "$dir/git-verify-wrapper.sh.tmp" "$dir/git-verify-wrapper.sh"
+  fi
   # The binary acts as the component it is called as.
   local component
   for component in argocd-application-controller argocd-repo-server; do
