@@ -17,8 +17,6 @@ from deploy.tests.manifests import (
     Manifest,
     Render,
     container,
-    env_of,
-    find,
 )
 
 EXPECTED_KINDS = {
@@ -48,61 +46,11 @@ def test_chart_passes_helm_lint_strict_with_defaults_and_prod_values(helm: str) 
         assert "0 chart(s) failed" in result.stdout
 
 
-def test_defaults_render_the_whole_highly_available_workload(
-    default_manifests: list[Manifest],
-) -> None:
-    assert {m["kind"] for m in default_manifests} == EXPECTED_KINDS
-    assert find(default_manifests, "HorizontalPodAutoscaler")["spec"]["minReplicas"] >= 3
-    assert find(default_manifests, "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1
-    # Without a digest the defaults fall back to a tag (local clusters only).
-    assert re.fullmatch(r".+/kv/kv:[\w.-]+", container(default_manifests)["image"])
-
-
 def test_prod_renders_secrets_and_pins_the_digest(prod_manifests: list[Manifest]) -> None:
     assert {m["kind"] for m in prod_manifests} == EXPECTED_KINDS | {"SecretProviderClass"}
     assert container(prod_manifests)["image"].endswith("@" + TEST_DIGEST)
     # No object anywhere carries secret material; secrets come from the CSI mount.
     assert not [m for m in prod_manifests if m["kind"] in {"Secret", "ConfigMap"}]
-
-
-def test_prod_environment_configures_cluster_tls_iam_durability_and_auth(
-    prod_manifests: list[Manifest],
-) -> None:
-    env = env_of(prod_manifests)
-    assert env["REDIS_URL"].startswith("rediss://")
-    assert env["KV_REDIS_MODE"] == "cluster"
-    assert env["KV_REDIS_AUTH"] == "iam"
-    assert env["KV_WRITE_MIN_REPLICAS"] == "1"
-    mount = next(
-        m["mountPath"] for m in container(prod_manifests)["volumeMounts"] if m["name"] == "secrets"
-    )
-    assert env["KV_REDIS_TLS_CA_FILE"].startswith(mount + "/")
-    assert env["KV_AUTH_TOKENS_FILE"].startswith(mount + "/")
-    files = yaml.safe_load(
-        find(prod_manifests, "SecretProviderClass")["spec"]["parameters"]["secrets"]
-    )
-    assert {f["path"] for f in files} == {
-        env["KV_REDIS_TLS_CA_FILE"].removeprefix(mount + "/"),
-        env["KV_AUTH_TOKENS_FILE"].removeprefix(mount + "/"),
-    }
-
-
-def test_prod_with_the_committed_image_file_refuses_to_render_without_a_digest(
-    render: Render,
-) -> None:
-    image = yaml.safe_load((PROD / "image.yaml").read_text())["image"]
-    result = render(*PROD_VALUE_FILES, sets={"image.digest": ""})
-    assert result.returncode != 0
-    assert "image.digest is required" in result.stderr
-    # The committed file is either still unpromoted or pins a real digest.
-    assert image["digest"] == "" or re.fullmatch(r"sha256:[0-9a-f]{64}", image["digest"])
-
-
-def test_a_malformed_digest_is_refused(render: Render) -> None:
-    for digest in ("sha256:abc", "latest", "sha256:" + "A" * 64):
-        result = render(sets={"image.digest": digest})
-        assert result.returncode != 0, digest
-        assert "image/digest" in result.stderr or "image.digest" in result.stderr
 
 
 def test_image_values_file_has_the_format_tools_promote_writes() -> None:
