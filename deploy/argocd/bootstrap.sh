@@ -16,10 +16,16 @@ cluster_dir="$here/clusters/$cluster"
 [ -d "$cluster_dir" ] || { echo "$0: no cluster folder $cluster_dir" >&2; exit 2; }
 
 kc() { kubectl --context "$context" "$@"; }
+# Both applies write as Argo CD's own field manager, the one its server-side
+# syncs use: Argo CD then owns every field it was bootstrapped with, so a
+# field later deleted from git is removed from the cluster, not kept by a
+# second owner. --force-conflicts takes over fields another manager set
+# first (argocd-server creates the `default` project wide open on start).
+apply() { kc apply --server-side --field-manager=argocd-controller --force-conflicts "$@"; }
 
 # 1. Argo CD itself, at the pinned release. Server-side apply: its CRDs are
 #    too large for client-side apply's last-applied annotation.
-kc apply --server-side --force-conflicts -k "$here/bootstrap/argo-cd"
+apply -k "$here/bootstrap/argo-cd"
 
 # 2. The Argo CD kinds must be served before objects of those kinds are sent.
 kc wait --for=condition=Established --timeout=120s \
@@ -29,6 +35,6 @@ kc -n argocd rollout status deployment/argocd-repo-server --timeout=300s
 
 # 3. The cluster's projects and Applications, root included: from here on the
 #    root Application syncs this same folder from git.
-kc apply --server-side -f "$cluster_dir"
+apply -f "$cluster_dir"
 
 echo "Argo CD is bootstrapped on $context; watch it sync: kubectl --context $context -n argocd get applications"

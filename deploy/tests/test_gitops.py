@@ -47,6 +47,8 @@ def test_every_application_syncs_an_existing_path_of_this_repo_on_main(
         assert "ServerSideApply=true" in policy["syncOptions"]
         assert policy["retry"]["limit"] > 0
         assert policy["retry"]["backoff"]["factor"] >= 2
+        # A fix pushed during a failing sync is picked up at the next retry.
+        assert policy["retry"]["refresh"] is True
         # Removing an Application orphans its objects instead of deleting production.
         assert "finalizers" not in app["metadata"]
 
@@ -106,6 +108,80 @@ def test_each_project_allows_exactly_what_its_applications_deploy(
     assert rendered == allowed("kv"), "the kv project and the chart's kinds disagree"
     platform = [m for m in gitops_manifests if m["metadata"].get("namespace") == "gateway"]
     assert {(_group(m["apiVersion"]), m["kind"]) for m in platform} == allowed("platform")
+
+
+NEVER_PRUNED = "Prune=false,Delete=false"
+
+
+def _sync_options(manifest: Manifest) -> str:
+    return str(manifest["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-options"))
+
+
+def test_no_sync_can_delete_projects_or_argo_cds_namespace_and_crds(
+    gitops_manifests: list[Manifest],
+) -> None:
+    projects = [m for m in gitops_manifests if m["kind"] == "AppProject"]
+    assert projects
+    assert all(_sync_options(p) == NEVER_PRUNED for p in projects)
+    namespace = find(gitops_manifests, "Namespace", "argocd")
+    assert _sync_options(namespace) == NEVER_PRUNED
+    kustomization = yaml.safe_load(
+        (ARGOCD / "bootstrap" / "argo-cd" / "kustomization.yaml").read_text()
+    )
+    crd_patches = [p for p in kustomization["patches"]
+                   if p["target"] == {"kind": "CustomResourceDefinition"}]  # fmt: skip
+    assert len(crd_patches) == 1
+    assert yaml.safe_load(crd_patches[0]["patch"])[0]["value"] == {
+        "argocd.argoproj.io/sync-options": NEVER_PRUNED
+    }
+
+
+def test_projects_may_create_only_their_own_namespace_and_root_only_argo_cd_objects(
+    gitops_manifests: list[Manifest],
+) -> None:
+    projects = {
+        p["metadata"]["name"]: p["spec"] for p in gitops_manifests if p["kind"] == "AppProject"
+    }
+    for name, spec in projects.items():
+        for item in spec.get("clusterResourceWhitelist", []):
+            assert "*" not in (item["group"], item["kind"]), name
+            if item["kind"] == "Namespace":
+                assert item.get("name") == spec["destinations"][0]["namespace"], name
+    # The app of apps can only make Applications and AppProjects (Argo CD's
+    # cluster-bootstrapping guide: that alone is admin-level).
+    root = find(gitops_manifests, "Application", "root")
+    apps = projects[root["spec"]["project"]]
+    assert apps["clusterResourceWhitelist"] == []
+    assert {(k["group"], k["kind"]) for k in apps["namespaceResourceWhitelist"]} == {
+        ("argoproj.io", "Application"), ("argoproj.io", "AppProject")}  # fmt: skip
+    assert (
+        root["spec"]["project"]
+        != find(gitops_manifests, "Application", "argo-cd")["spec"]["project"]
+    )
+
+
+def test_sync_waves_order_projects_then_argo_cd_then_gateway_then_kv(
+    gitops_manifests: list[Manifest],
+) -> None:
+    def wave(manifest: Manifest) -> int:
+        return int(manifest["metadata"].get("annotations", {}).get(
+            "argocd.argoproj.io/sync-wave", "0"))  # fmt: skip
+
+    projects = {wave(p) for p in gitops_manifests if p["kind"] == "AppProject"}
+    order = [wave(find(gitops_manifests, "Application", name))
+             for name in ("argo-cd", "platform-gateway", "kv")]  # fmt: skip
+    assert len(projects) == 1
+    assert projects.pop() < order[0] < order[1] < order[2]
+
+
+def test_root_keeps_a_pause_made_through_argo_cd_and_still_applies_git(
+    gitops_manifests: list[Manifest],
+) -> None:
+    root = find(gitops_manifests, "Application", "root")
+    assert "RespectIgnoreDifferences=true" in root["spec"]["syncPolicy"]["syncOptions"]
+    assert root["spec"]["ignoreDifferences"] == [
+        {"group": "argoproj.io", "kind": "Application", "managedFieldsManagers": ["argocd-server"]}
+    ]
 
 
 def test_platform_gateway_admits_the_kv_route_on_its_https_listener(
@@ -173,10 +249,11 @@ def test_bootstrap_command_installs_argo_cd_then_waits_then_hands_over_to_git(
     calls = log.read_text().splitlines()
     assert all(call.startswith("--context gke_example ") for call in calls)
     steps = [re.sub(r"^--context gke_example ", "", c) for c in calls]
-    assert steps[0] == f"apply --server-side --force-conflicts -k {ARGOCD}/bootstrap/argo-cd"
+    apply = "apply --server-side --field-manager=argocd-controller --force-conflicts"
+    assert steps[0] == f"{apply} -k {ARGOCD}/bootstrap/argo-cd"
     assert steps[1].startswith("wait --for=condition=Established")
     assert "crd/applications.argoproj.io" in steps[1]
-    assert steps[-1] == f"apply --server-side -f {CLUSTER}"
+    assert steps[-1] == f"{apply} -f {CLUSTER}"
 
 
 def test_bootstrap_command_refuses_to_guess_the_cluster(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,16 +50,3 @@ class Git:
         """The remote branch's current commit, with its objects fetched."""
         self.run("fetch", "--quiet", "--no-tags", remote, f"refs/heads/{branch}")
         return self.out("rev-parse", "--verify", "FETCH_HEAD^{commit}")
-
-    def commit_file(self, parent: str, path: str, content: bytes, message: str) -> str:
-        """A new commit on `parent` that changes only `path`, built without touching
-        the working tree, the index or HEAD (so a dirty or detached checkout is fine)."""
-        entry = self.out("ls-tree", parent, "--", path)
-        mode = entry.split()[0] if entry else "100644"
-        blob = self.out("hash-object", "-w", "--stdin", stdin=content)
-        with tempfile.TemporaryDirectory(prefix="kv-promote-") as scratch:
-            env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
-            self.run("read-tree", parent, env=env)
-            self.run("update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=env)
-            tree = self.out("write-tree", env=env)
-        return self.out("commit-tree", tree, "-p", parent, "-F", "-", stdin=message.encode())

@@ -1,16 +1,16 @@
 """tools/release --local: rehearses the whole delivery flow on this machine.
 
-Each step of .buildkite/pipeline.yml runs for real where it can, and against
-a local stand-in where it needs the cloud:
+Each step of .buildkite/pipeline.yml runs for real where it can, and locally
+where it needs the cloud:
 
   pipeline  buildkite-agent pipeline upload --dry-run       (real)
-  test      tools/test services/kv                          (stand-in for bazel test //...)
-  image     OCI layout of the app, reproducible digest      (stand-in for the Bazel image)
+  test      tools/test services/kv                          (instead of bazel test //...)
+  image     crane: an image of the app's sources, its digest (instead of the Bazel image)
   render    tools/promote render                            (real; the Bazel target calls it)
-  promote   tools/promote commit to a local bare repository (real git; stand-in for GitHub)
+  promote   tools/promote commit to a local bare repository (real git, instead of GitHub)
   rerun     the same promotion again: a no-op               (real)
-  guard     the pipeline's `if` for the promote commit      (evaluated from pipeline.yml)
-  rollback  git revert of the promote commit, pushed        (real git)
+  guard     the step scripts' loop guard on the promote commit (real)
+  rollback  git revert of the promote commit, pushed, then a held promotion (real)
 
 No step reaches the network. Everything is written under --workdir.
 """
@@ -28,15 +28,13 @@ from pathlib import Path
 
 import yaml
 
-from tools.delivery import oci_layout
-from tools.delivery.buildkite_conditions import evaluate
 from tools.delivery.image_values import parse
 from tools.delivery.promote import DEFAULT_VALUES_FILE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = REPO_ROOT / ".buildkite" / "pipeline.yml"
 PROMOTE = REPO_ROOT / "tools" / "promote"
-DELIVERY_STEPS = ("push", "promote")
+GUARD = REPO_ROOT / ".buildkite" / "steps" / "lib" / "guard.sh"
 _IDENTITY = {
     "GIT_AUTHOR_NAME": "kv release rehearsal",
     "GIT_AUTHOR_EMAIL": "release@localhost",
@@ -86,21 +84,30 @@ class Rehearsal:
         return self.run("git", *args, cwd=cwd, quiet=quiet)
 
 
-def delivery_conditions() -> dict[str, str]:
-    """The `if` of the push and promote steps, as written in pipeline.yml."""
-    steps = yaml.safe_load(PIPELINE.read_text())["steps"]
-    return {step["key"]: step["if"] for step in steps if step.get("key") in DELIVERY_STEPS}
+def delivers(r: Rehearsal, clone: Path, commit: str) -> bool:
+    """Whether the push and promote steps would go on for a build of `commit`."""
+    shown = r.run(
+        "bash", "-c", f'set -euo pipefail; source "{GUARD}"; echo delivering',
+        cwd=clone, env={**r.env, "BUILDKITE_COMMIT": commit}, quiet=True,
+    )  # fmt: skip
+    return shown.endswith("delivering")
 
 
-def triggers_delivery(message: str) -> dict[str, bool]:
-    """Which delivery steps a build of a main commit with this message would run."""
-    variables = {
-        "build.branch": "main",
-        "pipeline.default_branch": "main",
-        "build.pull_request.id": None,
-        "build.message": message,
-    }
-    return {key: evaluate(condition, variables) for key, condition in delivery_conditions().items()}
+def build_image(r: Rehearsal, workdir: Path) -> str:
+    """An OCI image of the app's sources, written by crane; returns its digest."""
+    if shutil.which("crane") is None:
+        raise SystemExit("release: crane is not on PATH: run tools/release (it installs it)")
+    layer = workdir / "app.tar"
+    # Fixed owner and times, sorted names: the same sources give the same digest.
+    r.run(
+        "tar", "--sort=name", "--mtime=@0", "--owner=65532", "--group=65532", "--numeric-owner",
+        "--exclude=__pycache__", "--exclude=tests", "-cf", layer, "-C", REPO_ROOT / "services",
+        "kv", quiet=True,
+    )  # fmt: skip
+    image = workdir / "image.tar"
+    r.run("crane", "append", "--oci-empty-base", "--new_layer", layer, "--new_tag", "kv:local",
+          "--output", image, quiet=True)  # fmt: skip
+    return r.run("crane", "digest", "--tarball", image, quiet=True)
 
 
 def rehearse(workdir: Path, run_tests: bool) -> None:
@@ -124,13 +131,11 @@ def rehearse(workdir: Path, run_tests: bool) -> None:
     else:
         r.note("skipped (--skip-tests)")
 
-    r.step("image: reproducible OCI layout of the app (stand-in for the Bazel image)")
-    layout = workdir / "image"
-    digest = oci_layout.build(REPO_ROOT / "services" / "kv", layout)
+    r.step("image: an image of the app's sources, by crane (the Bazel image in CI)")
+    digest = build_image(r, workdir)
     (workdir / "image.digest").write_text(digest + "\n")
-    r.note(f"LOCAL STAND-IN (app layer only, no base image): {layout}")
+    r.note(f"app layer only, no base image: {workdir / 'image.tar'}")
     r.note(f"digest {digest}")
-    r.note("bazel run //services/kv:image_push would push the real image by this kind of digest")
 
     current = parse((REPO_ROOT / DEFAULT_VALUES_FILE).read_text(), DEFAULT_VALUES_FILE)
     r.step("render: the values file pinning that digest (what //services/kv:image_values runs)")
@@ -142,7 +147,7 @@ def rehearse(workdir: Path, run_tests: bool) -> None:
     for line in rendered.read_text().splitlines():
         r.note("| " + line)
 
-    r.step("promote: commit the digest to a local bare repository standing in for GitHub")
+    r.step("promote: commit the digest to a local bare repository (GitHub in CI)")
     remote, seed, checkout = workdir / "gitops.git", workdir / "seed", workdir / "checkout"
     r.git("init", "--quiet", "--bare", "--initial-branch=main", str(remote), cwd=workdir)
     r.git("init", "--quiet", "--initial-branch=main", str(seed), cwd=workdir)
@@ -168,28 +173,24 @@ def rehearse(workdir: Path, run_tests: bool) -> None:
     if r.git("rev-parse", "main", cwd=remote) != promoted:
         raise SystemExit("release: a repeated promotion moved main")
 
-    r.step("guard: the pipeline's push/promote `if` for the promote commit (no build loop)")
-    message = r.git("log", "-1", "--format=%B", promoted, cwd=remote, quiet=True)
-    runs = triggers_delivery(message)
-    r.note(f"steps that would run for it: {sorted(k for k, v in runs.items() if v) or 'none'}")
-    if any(runs.values()):
-        raise SystemExit("release: the promote commit would trigger another promotion")
-
-    r.step("rollback: git revert of the promote commit")
+    r.step("guard: the push and promote steps skip the promote commit (no build loop)")
     r.git("fetch", "--quiet", "origin", "main", cwd=checkout)
+    if delivers(r, checkout, promoted):
+        raise SystemExit("release: the promote commit would trigger another promotion")
+    r.note("the promote commit builds no image and promotes nothing")
+
+    r.step("rollback: git revert of the promote commit, then a build that must not undo it")
     r.git("checkout", "--quiet", "--detach", "FETCH_HEAD", cwd=checkout)
     r.git("revert", "--no-edit", "HEAD", cwd=checkout)
     r.git("push", "--quiet", "origin", "HEAD:refs/heads/main", cwd=checkout)
+    reverted = r.git("rev-parse", "main", cwd=remote)
     restored = parse(r.git("show", f"main:{DEFAULT_VALUES_FILE}", cwd=remote, quiet=True) + "\n")
     r.note(f"prod pins {restored.digest or 'nothing (the seed had no digest)'} again")
-    revert_message = r.git("log", "-1", "--format=%s", "main", cwd=remote, quiet=True)
-    r.note(f"main is now: {revert_message}")
-    reverted = triggers_delivery(r.git("log", "-1", "--format=%B", "main", cwd=remote, quiet=True))
-    r.note(
-        f"steps that would run for the revert: {sorted(k for k, v in reverted.items() if v) or 'none'}"
-    )
-    if any(reverted.values()):
+    if delivers(r, checkout, reverted):
         raise SystemExit("release: the revert would rebuild and promote the image it rolled back")
+    r.run(*promote_args)  # the next ordinary build's promotion
+    if r.git("rev-parse", "main", cwd=remote) != reverted:
+        raise SystemExit("release: a promotion after the rollback brought the digest back")
     print(f"\nrelease: rehearsal passed; artifacts in {workdir}", flush=True)
 
 

@@ -19,27 +19,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools.delivery.buildkite_conditions import evaluate
-from tools.delivery.image_values import (
-    ImageRef,
-    InvalidValuesFileError,
-    parse,
-    render,
-    set_image,
-)
+from tools.delivery.image_values import HEADER, ImageRef, InvalidValuesFileError, parse, render
 from tools.testkit.tooling import REPO_ROOT, require_tool
 
 PROMOTE = REPO_ROOT / "tools" / "promote"
 VALUES = "deploy/environments/prod/image.yaml"
 REPOSITORY = "us-central1-docker.pkg.dev/example-kv-prod/kv/kv"
-SEED = (
-    "# Written by tools/promote (the release step): do not edit by hand.\n"
-    "# A second comment line, and a blank line below, must survive promotion.\n"
-    "\n"
-    "image:\n"
-    f"  repository: {REPOSITORY}\n"
-    '  digest: ""\n'
-)
+SEED = HEADER + f'image:\n  repository: {REPOSITORY}\n  digest: ""\n'
 
 
 def digest(char: str) -> str:
@@ -76,12 +62,24 @@ class GitOps:
         self.git("checkout", "--quiet", "--detach", cwd=path)  # Buildkite checks out a SHA
         return path
 
-    def promote(self, clone: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    def promote(
+        self, clone: Path, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, str(PROMOTE), "commit", "-C", str(clone), "--retry-delay", "0.05",
              *args],
-            env=self.env, capture_output=True, text=True, check=False, timeout=120,
+            env=env or self.env, capture_output=True, text=True, check=False, timeout=120,
         )  # fmt: skip
+
+    def push_commit(self, name: str, *git_args: str) -> str:
+        """Runs a git command in a fresh clone of main and pushes the result."""
+        work = self.root / name
+        if not work.exists():
+            self.git("clone", "--quiet", str(self.remote), str(work), cwd=self.root)
+        self.git("pull", "--quiet", "--ff-only", "origin", "main", cwd=work)
+        self.git(*git_args, cwd=work)
+        self.git("push", "--quiet", "origin", "HEAD:refs/heads/main", cwd=work)
+        return self.tip()
 
     def tip(self) -> str:
         return self.git("rev-parse", "main")
@@ -189,23 +187,28 @@ def test_promote_refuses_to_take_prod_back_to_an_older_build(gitops: GitOps) -> 
 
 def test_racing_promotes_both_land_in_order_and_the_later_wins(gitops: GitOps) -> None:
     first, second = gitops.clone("first"), gitops.clone("second")
-    # Deterministic race: `second` reads main, then (in its pre-push hook,
-    # after git has read the remote's refs) `first` promotes; second's push
-    # is then stale and must be re-applied on top, never forced.
-    hook = second / ".git" / "hooks" / "pre-push"
-    hook.write_text(
+    # Deterministic race: `second` reads main, then (in the pre-push hook of
+    # its scratch clone, after git has read the remote's refs) `first`
+    # promotes; second's push is then stale and must be redone on top, never
+    # forced. The hook fires once (the marker), also for first's own push.
+    hooks, marker = gitops.root / "hooks", gitops.root / "raced"
+    hooks.mkdir()
+    (hooks / "pre-push").write_text(
         "#!/bin/sh\n"
-        'marker="$(git rev-parse --git-dir)/raced"\n'
-        '[ -e "$marker" ] && exit 0\n'
-        ': > "$marker"\n'
+        f'[ -e "{marker}" ] && exit 0\n'
+        f': > "{marker}"\n'
         "unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE\n"
         f'exec "{sys.executable}" "{PROMOTE}" commit -C "{first}" --digest {digest("a")} '
         f"--source-commit {source('1')} >/dev/null\n"
     )
-    hook.chmod(0o755)
+    (hooks / "pre-push").chmod(0o755)
+    hooked = {**gitops.env, "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.hooksPath",
+              "GIT_CONFIG_VALUE_0": str(hooks)}  # fmt: skip
     seed = gitops.tip()
 
-    result = gitops.promote(second, "--digest", digest("b"), "--source-commit", source("2"))
+    result = gitops.promote(
+        second, "--digest", digest("b"), "--source-commit", source("2"), env=hooked
+    )
 
     assert result.returncode == 0, result.stderr
     assert "moved during attempt 1" in result.stdout
@@ -291,27 +294,21 @@ def test_values_file_with_an_unexpected_layout_is_refused(gitops: GitOps) -> Non
     result = gitops.promote(gitops.clone("ci"), "--digest", digest("a"))
 
     assert result.returncode == 2
-    assert "expected a single top-level 'image:' mapping" in result.stderr
+    assert "not in the form tools/promote writes" in result.stderr
     assert gitops.tip() == before
 
 
-def _delivery_conditions() -> dict[str, str]:
-    steps = yaml.safe_load((REPO_ROOT / ".buildkite" / "pipeline.yml").read_text())["steps"]
-    conditions = {
-        step["key"]: step.get("if") for step in steps if step.get("key") in ("push", "promote")
-    }
-    assert set(conditions) == {"push", "promote"}
-    assert all(conditions.values()), "push and promote must carry the loop guard in `if`"
-    return {key: str(value) for key, value in conditions.items()}
-
-
-def _runs_on_main(condition: str, message: str) -> bool:
-    return evaluate(condition, {
-        "build.branch": "main",
-        "pipeline.default_branch": "main",
-        "build.pull_request.id": None,
-        "build.message": message,
-    })  # fmt: skip
+def _runs_delivery(gitops: GitOps, clone: Path, rev: str) -> bool:
+    """Whether the push/promote steps' loop guard lets a build of `rev` go on."""
+    guard = REPO_ROOT / ".buildkite" / "steps" / "lib" / "guard.sh"
+    commit = gitops.git("rev-parse", rev, cwd=clone)
+    result = subprocess.run(
+        ["bash", "-c", f'set -euo pipefail; source "{guard}"; echo delivering'],
+        cwd=clone, env={**gitops.env, "BUILDKITE_COMMIT": commit}, capture_output=True,
+        text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().endswith("delivering")
 
 
 def test_promote_commit_and_its_revert_do_not_trigger_another_promotion(gitops: GitOps) -> None:
@@ -320,26 +317,72 @@ def test_promote_commit_and_its_revert_do_not_trigger_another_promotion(gitops: 
         gitops.promote(clone, "--digest", digest("a"), "--source-commit", source("1")).returncode
         == 0
     )
+    gitops.push_commit("dev", "revert", "--no-edit", "HEAD")  # the documented rollback
+    gitops.push_commit("dev", "commit", "--quiet", "--allow-empty", "-m",
+                       "Fix /list paging\n\npromote(prod): in a body is fine")  # fmt: skip
     gitops.git("fetch", "--quiet", "origin", "main", cwd=clone)
-    gitops.git("checkout", "--quiet", "--detach", "FETCH_HEAD", cwd=clone)
-    gitops.git("revert", "--no-edit", "HEAD", cwd=clone)  # the documented rollback
-    gitops.git("push", "--quiet", "origin", "HEAD:refs/heads/main", cwd=clone)
 
-    for key, condition in _delivery_conditions().items():
-        assert not _runs_on_main(condition, gitops.message("main^")), (
-            f"{key} runs for a promote commit"
-        )
-        assert not _runs_on_main(condition, gitops.message("main")), f"{key} runs for its revert"
-        # ...while an ordinary commit on main still delivers (the guard is not vacuous).
-        assert _runs_on_main(condition, gitops.message("main~2")), f"{key} skips ordinary commits"
-        assert _runs_on_main(condition, "Fix /list paging\n\npromote(prod): in a body is fine")
+    assert not _runs_delivery(gitops, clone, "FETCH_HEAD~2"), "a promote commit builds"
+    assert not _runs_delivery(gitops, clone, "FETCH_HEAD~1"), "a rollback builds"
+    # ...while ordinary commits still deliver (the guard is not vacuous).
+    assert _runs_delivery(gitops, clone, "FETCH_HEAD")
+    assert _runs_delivery(gitops, clone, "FETCH_HEAD~3")
 
 
-def test_render_and_promote_format_the_same_file() -> None:
-    a, b = ImageRef(REPOSITORY, digest("a")), ImageRef(REPOSITORY, digest("b"))
-    assert set_image(render(a), b) == render(b)
+def test_a_rolled_back_digest_stays_rolled_back_until_the_hold_is_released(
+    gitops: GitOps,
+) -> None:
+    clone = gitops.clone("ci")
+    assert (
+        gitops.promote(clone, "--digest", digest("a"), "--source-commit", source("1")).returncode
+        == 0
+    )
+    assert (
+        gitops.promote(clone, "--digest", digest("b"), "--source-commit", source("2")).returncode
+        == 0
+    )
+    rollback = gitops.push_commit("dev", "revert", "--no-edit", "HEAD")
+    assert parse(gitops.values()).digest == digest("a")
+
+    # The next ordinary build (main's code again, the reverted change in it).
+    held = gitops.promote(clone, "--digest", digest("c"), "--source-commit", source("3"))
+
+    assert held.returncode == 0, held.stderr
+    assert f"held: {VALUES} was rolled back by {rollback[:12]}" in held.stdout
+    assert gitops.tip() == rollback
+    assert parse(gitops.values()).digest == digest("a")
+
+    released = gitops.promote(
+        clone, "--digest", digest("c"), "--source-commit", source("3"), "--release-hold"
+    )
+
+    assert released.returncode == 0, released.stderr
+    assert parse(gitops.values()).digest == digest("c")
+    assert f"Released-Hold: {rollback}" in gitops.message()
+    later = gitops.promote(clone, "--digest", digest("d"), "--source-commit", source("4"))
+    assert later.returncode == 0
+    assert parse(gitops.values()).digest == digest("d")
+
+
+def test_reverting_the_rollback_clears_the_hold_on_purpose(gitops: GitOps) -> None:
+    clone = gitops.clone("ci")
+    for char in "ab":
+        gitops.promote(clone, "--digest", digest(char), "--source-commit", source(char))
+    gitops.push_commit("dev", "revert", "--no-edit", "HEAD")
+    gitops.push_commit("dev", "revert", "--no-edit", "HEAD")  # roll forward again
+    assert parse(gitops.values()).digest == digest("b")
+
+    result = gitops.promote(clone, "--digest", digest("c"), "--source-commit", source("c"))
+
+    assert result.returncode == 0, result.stderr
+    assert parse(gitops.values()).digest == digest("c")
+
+
+def test_the_values_file_is_rendered_whole_and_reads_back_as_yaml() -> None:
+    b = ImageRef(REPOSITORY, digest("b"))
     assert parse(render(b)).pins(b)
     assert yaml.safe_load(render(b)) == {"image": {"repository": REPOSITORY, "digest": digest("b")}}
+    assert yaml.safe_load(SEED) == {"image": {"repository": REPOSITORY, "digest": ""}}
 
 
 def test_render_writes_the_values_file_from_a_rules_oci_digest_file(tmp_path: Path) -> None:
@@ -356,17 +399,22 @@ def test_render_writes_the_values_file_from_a_rules_oci_digest_file(tmp_path: Pa
     assert output.read_text() == render(ImageRef(REPOSITORY, digest("c")))
 
 
+_PINNED = render(ImageRef(REPOSITORY, "sha256:" + "a" * 64))
+
+
 @pytest.mark.parametrize(
     "text",
     [
-        "image:\n  repository: x\n",
-        "image:\n    repository: x\n    digest: y\n",
-        "image:\n  repository: x\n  digest: y\n  tag: z\n",
-        "image:\n  repository: x\n  digest: y\n  digest: z\n",
-        "other: 1\n",
+        _PINNED.replace(HEADER, ""),
+        _PINNED.replace("  digest", "    digest"),
+        _PINNED + "  tag: z\n",
+        _PINNED + "replicas: 3\n",
+        _PINNED.replace("sha256:", "sha512:"),
+        SEED.replace('""', "''"),
     ],
-    ids=["missing-digest", "wrong-indent", "extra-key", "repeated-key", "no-image"],
-)
+    ids=["no-header", "wrong-indent", "extra-key", "extra-top-level", "other-algorithm",
+         "other-quotes"],
+)  # fmt: skip
 def test_parse_refuses_layouts_it_does_not_own(text: str) -> None:
     with pytest.raises(InvalidValuesFileError):
         parse(text)
@@ -392,9 +440,11 @@ def test_promote_step_script_commits_the_digest_the_push_step_recorded(
     gitops: GitOps, tmp_path: Path
 ) -> None:
     clone = gitops.clone("agent")
+    built = gitops.git("rev-parse", "HEAD", cwd=clone)  # the build's checkout
     # The step script resolves the repo from its own path: give the CI clone
     # this checkout's promote step and tool (untracked, as in a CI checkout).
-    for relative in (".buildkite/steps/promote.sh", "tools/promote"):
+    for relative in (".buildkite/steps/promote.sh", ".buildkite/steps/lib/guard.sh",
+                     "tools/promote"):  # fmt: skip
         (clone / relative).parent.mkdir(parents=True, exist_ok=True)
         (clone / relative).write_bytes((REPO_ROOT / relative).read_bytes())
         (clone / relative).chmod(0o755)
@@ -404,14 +454,13 @@ def test_promote_step_script_commits_the_digest_the_push_step_recorded(
     agent = tmp_path / "bin" / "buildkite-agent"
     agent.parent.mkdir()
     agent.write_text(
-        '#!/bin/sh\n[ "$*" = "meta-data get kv-image" ] || exit 64\n'
-        f'echo "{REPOSITORY}@{digest("e")}"\n'
+        f'#!/bin/sh\n[ "$*" = "meta-data get kv-image-digest" ] || exit 64\necho "{digest("e")}"\n'
     )
     agent.chmod(0o755)
     env = {
         **gitops.env,
         "PATH": f"{agent.parent}:{os.environ['PATH']}",
-        "BUILDKITE_COMMIT": source("9"),
+        "BUILDKITE_COMMIT": built,
         "BUILDKITE_PIPELINE_DEFAULT_BRANCH": "main",
     }
 
@@ -422,4 +471,4 @@ def test_promote_step_script_commits_the_digest_the_push_step_recorded(
 
     assert result.returncode == 0, result.stderr
     assert parse(gitops.values()).pins(ImageRef(REPOSITORY, digest("e")))
-    assert f"Source-Commit: {source('9')}" in gitops.message()
+    assert f"Source-Commit: {built}" in gitops.message()

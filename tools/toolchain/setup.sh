@@ -341,7 +341,10 @@ kv_areas() {
   done
   if [ -n "$all" ] || { [ "${#areas[@]}" -eq 0 ] && ! _kv_names_a_path "$@"; }; then
     local file
-    for file in "$KV_TOOLCHAIN"/areas/*.sh; do basename "$file" .sh; done
+    for file in "$KV_TOOLCHAIN"/areas/*.sh; do
+      # An on-demand area is installed only for the tests that name it.
+      grep -q '^# On demand' "$file" || basename "$file" .sh
+    done
   else
     printf '%s\n' "${areas[@]}" | sort -u
   fi
