@@ -17,9 +17,9 @@ if kv_source_tool argocd "$_kv_argocd" "argo-cd-$_kv_argocd.tar.gz" ./cmd "$_kv_
   # it) on every revision it reads.
   if [ ! -x "$_kv_argocd_dir/git-verify-wrapper.sh" ]; then
     tar -xzf "$KV_REFERENCE_DIR/sources/argo-cd-$_kv_argocd.tar.gz" -O \
-      "argo-cd-$_kv_argocd/hack/git-verify-wrapper.sh" >"$_kv_argocd_dir/git-verify-wrapper.sh" &&
-      chmod +x "$_kv_argocd_dir/git-verify-wrapper.sh" ||
+      "argo-cd-$_kv_argocd/hack/git-verify-wrapper.sh" >"$_kv_argocd_dir/git-verify-wrapper.sh" ||
       kv_die "extracting git-verify-wrapper.sh from the Argo CD source archive failed"
+    chmod +x "$_kv_argocd_dir/git-verify-wrapper.sh"
   fi
   ln -sfn argocd "$_kv_argocd_dir/argocd-application-controller"
   ln -sfn argocd "$_kv_argocd_dir/argocd-repo-server"
