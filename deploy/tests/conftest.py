@@ -146,9 +146,7 @@ def extra_crd_schemas(tmp_path_factory: pytest.TempPathFactory, versions: dict[s
     - Gateway: the shared derived schema closes the oneOf branches of
       spec.addresses and so rejects every NamedAddress; re-derived here from
       the shared Gateway API CRD."""
-    go = require_tool(
-        "go", "install Go 1.24+ (it fetches the pinned CRD module from the Go module proxy)"
-    )
+    go = require_tool("go", "install Go 1.24+ (it fetches the pinned CRD module)")
     module = (
         f"sigs.k8s.io/secrets-store-csi-driver@v{versions['KV_SECRETS_STORE_CSI_DRIVER_VERSION']}"
     )

@@ -1,10 +1,7 @@
 """A real policy tool, checkov, over what the chart renders (prod, and the
 defaults with a digest) and every Argo CD and platform object: zero
 unsuppressed findings, and every suppression is an annotation on the object
-with its reason.
-
-(kube-linter was the first choice; its module host is not served by the Go
-module proxy here, so checkov from PyPI runs instead.)"""
+with its reason."""
 
 from __future__ import annotations
 

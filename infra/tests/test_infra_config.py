@@ -69,7 +69,7 @@ def test_tfvars_sets_only_declared_variables_and_every_required_one() -> None:
     assigned = set(re.findall(r"^(\w+)\s*=", (PROD / "terraform.tfvars").read_text(), re.MULTILINE))
     assert assigned <= declared, f"undeclared in variables.tf: {sorted(assigned - declared)}"
     assert declared - assigned <= {
-        "binary_authorization_allowlist",
+        "binary_authorization_allowed_images",
         "enforce_org_policies",
         "gke_master_authorized_networks",
         "notification_channels",
@@ -117,9 +117,9 @@ def test_python_tool_locks_match_their_pins() -> None:
 
 
 def test_provider_lock_file_pins_the_version_or_its_creation_is_documented() -> None:
-    # The lock file's checksums come from the registry, which these machines
-    # cannot reach: it is created on a connected machine (infra/README.md) and
-    # committed; tests never consult it (dev_overrides).
+    # The lock file's checksums are the registry's: it is created with
+    # `terraform providers lock` (infra/README.md) and committed; tests never
+    # consult it (dev_overrides).
     lock = PROD / ".terraform.lock.hcl"
     if lock.exists():
         pinned = tool_versions()["KV_GOOGLE_PROVIDER_VERSION"]

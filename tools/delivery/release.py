@@ -125,7 +125,7 @@ def rehearse(workdir: Path, run_tests: bool) -> None:
     )  # fmt: skip
     r.note(f"accepted: {len(yaml.safe_load(uploaded)['steps'])} steps")
 
-    r.step("test: tools/test services/kv (stand-in for bazel test --config=ci //...)")
+    r.step("test: tools/test services/kv (in place of bazel test --config=ci //...)")
     if run_tests:
         r.run(REPO_ROOT / "tools" / "test", "services/kv", "-q")
     else:

@@ -47,7 +47,7 @@ def run_runner(workdir: Path, *args: str, **env: str) -> subprocess.CompletedPro
 
 
 def runfiles(tmp_path: Path) -> Path:
-    """A stand-in for a runfiles tree: pytest settings, a test file, a tool."""
+    """A fake runfiles tree: pytest settings, a test file, a tool."""
     (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "test_sample.py").write_text(SAMPLE)

@@ -9,7 +9,7 @@ resource "google_binary_authorization_policy" "this" {
   global_policy_evaluation_mode = "ENABLE"
 
   dynamic "admission_whitelist_patterns" {
-    for_each = concat(["${local.image_registry_path}/*"], var.binary_authorization_allowlist)
+    for_each = concat(["${local.image_registry_path}/*"], var.binary_authorization_allowed_images)
     content {
       name_pattern = admission_whitelist_patterns.value
     }

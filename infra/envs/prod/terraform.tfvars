@@ -28,7 +28,7 @@ write_tokens_secret_id      = "kv-write-tokens"
 
 # Images besides our repository that may run (Binary Authorization denies the
 # rest): Argo CD's upstream install (deploy/argocd/bootstrap/argo-cd).
-binary_authorization_allowlist = [
+binary_authorization_allowed_images = [
   "quay.io/argoproj/*",
   "ghcr.io/dexidp/*",
   "public.ecr.aws/docker/library/redis*",

@@ -6,14 +6,14 @@ variable "artifact_repository_id" {
   type        = string
 }
 
-variable "binary_authorization_allowlist" {
+variable "binary_authorization_allowed_images" {
   description = "Image patterns besides this platform's repository that may run on the cluster (e.g. the Argo CD images, when Argo CD runs in it). Everything else is denied by Binary Authorization."
   type        = list(string)
   default     = []
 
   validation {
-    condition     = alltrue([for p in var.binary_authorization_allowlist : !contains(["*", "**"], p)])
-    error_message = "binary_authorization_allowlist must not hold a bare * or ** (that would allow every image)."
+    condition     = alltrue([for p in var.binary_authorization_allowed_images : !contains(["*", "**"], p)])
+    error_message = "binary_authorization_allowed_images must not hold a bare * or ** (that would allow every image)."
   }
 }
 

@@ -19,6 +19,6 @@ output "repository_name" {
 }
 
 output "repository_path" {
-  description = "Registry path of the repository (LOCATION-docker.pkg.dev/PROJECT/REPOSITORY), e.g. for Binary Authorization allowlists."
+  description = "Registry path of the repository (LOCATION-docker.pkg.dev/PROJECT/REPOSITORY), e.g. for the images Binary Authorization admits."
   value       = "${var.location}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.this.repository_id}"
 }

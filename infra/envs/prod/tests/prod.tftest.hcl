@@ -108,12 +108,12 @@ run "binary_authorization_admits_the_platform_repository" {
 
   assert {
     condition     = contains([for p in google_binary_authorization_policy.this.admission_whitelist_patterns : p.name_pattern], "${module.registry.repository_path}/*")
-    error_message = "The repository the pipeline pushes to must be on the Binary Authorization allowlist (root local and registry module must agree)."
+    error_message = "The repository the pipeline pushes to must be among the images Binary Authorization admits (root local and registry module must agree)."
   }
 
   assert {
     condition     = google_binary_authorization_policy.this.default_admission_rule[0].evaluation_mode == "ALWAYS_DENY" && google_binary_authorization_policy.this.default_admission_rule[0].enforcement_mode == "ENFORCED_BLOCK_AND_AUDIT_LOG"
-    error_message = "Images outside the allowlist must be denied."
+    error_message = "Images outside the admitted patterns must be denied."
   }
 }
 
@@ -121,10 +121,10 @@ run "rejects_an_allow_everything_image_pattern" {
   command = plan
 
   variables {
-    binary_authorization_allowlist = ["*"]
+    binary_authorization_allowed_images = ["*"]
   }
 
-  expect_failures = [var.binary_authorization_allowlist]
+  expect_failures = [var.binary_authorization_allowed_images]
 }
 
 run "project_enables_every_api_the_resources_need" {
