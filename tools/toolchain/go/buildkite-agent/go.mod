@@ -1,10 +1,7 @@
-// Builds buildkite-agent. The agent's go.mod has no replace directives, but
-// its dependency drjosh.dev/zzglob is served from a vanity host that the
-// module proxy these machines reach refuses; the same tagged source is
-// published under its GitHub path, so the replace below points at that (its
-// go.mod still declares drjosh.dev/zzglob, which the go command accepts for a
-// replacement). The agent version it requires is the one mise.toml pins
-// (tools/tests/test_pipeline.py checks they agree).
+// Builds buildkite-agent. The replace below points the agent's dependency
+// drjosh.dev/zzglob at the same tagged source under its GitHub path (why:
+// tools/toolchain/README.md). The agent version it requires is the one
+// mise.toml pins (tools/tests/test_toolchain.py checks they agree).
 module example.com/kv-platform/buildkite-agent
 
 go 1.26.5
