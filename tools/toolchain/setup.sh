@@ -218,7 +218,7 @@ _kv_source_build() { # ARCHIVE SRC PKG OUT LDFLAGS
 
 # kv_source_tool NAME VERSION ARCHIVE PKG OUT [LDFLAGS]: a Go command built
 # from a release's source archive in $KV_REFERENCE_DIR/sources (its
-# dependencies from the module proxy), inside the unpacked tree so that the
+# dependencies fetched by `go build`), inside the unpacked tree so that the
 # release's own go.mod, replace directives included, applies. OUT is the
 # binary's path in the cache; the caller puts its directory on PATH.
 kv_source_tool() {
@@ -321,41 +321,35 @@ kv_setup_dev() {
 # kv_areas PYTEST_ARGS...: the areas whose tools the selected tests need (every
 # area when no argument names a path). Each area is tools/toolchain/areas/AREA.sh.
 kv_areas() {
-  local arg path areas=() all=""
+  local arg path areas=() all="" named=""
   for arg in "$@"; do
     case "$arg" in -*) continue ;; esac
     path="${arg%%::*}"
     path="${path#./}"
     [ -e "$KV_ROOT/$path" ] || continue
+    named=1
     case "$path" in
       services* | tools/testkit*) areas+=(service) ;;
       infra*) areas+=(infra) ;;
       deploy*) areas+=(deploy cluster service) ;;
-      .buildkite* | tools/delivery* | tools/tests/test_pipeline* | tools/tests/test_promote* | tools/tests/test_release*)
+      .buildkite* | tools/delivery* | tools/tests/test_pipeline* | tools/tests/test_promote* | \
+        tools/tests/test_release* | tools/tests/test_toolchain*)
         areas+=(delivery) ;;
       tools/benchmark*) areas+=(service bench) ;;
       tools/bazel* | tools/tests/test_bazel*) areas+=(bazel) ;;
-      tools/tests/test_python_quality*) ;;
+      tools/tests/test_python_quality* | tools/tests/test_docs_agree*) ;;
       *) all=1 ;;
     esac
   done
-  if [ -n "$all" ] || { [ "${#areas[@]}" -eq 0 ] && ! _kv_names_a_path "$@"; }; then
+  if [ -n "$all" ] || [ -z "$named" ]; then
     local file
     for file in "$KV_TOOLCHAIN"/areas/*.sh; do
       # An on-demand area is installed only for the tests that name it.
       grep -q '^# On demand' "$file" || basename "$file" .sh
     done
-  else
+  elif [ "${#areas[@]}" -gt 0 ]; then
     printf '%s\n' "${areas[@]}" | sort -u
   fi
-}
-
-_kv_names_a_path() {
-  local arg
-  for arg in "$@"; do
-    case "$arg" in -*) ;; *) [ -e "$KV_ROOT/${arg%%::*}" ] && return 0 ;; esac
-  done
-  return 1
 }
 
 _kv_install_areas() { # AREA...
