@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 import redis
-
-from tools.testkit.cluster import RedisClusterProcesses
-from tools.testkit.processes import Gunicorn, RedisServer
+from tests.kit.cluster import RedisClusterProcesses
+from tests.kit.processes import Gunicorn, RedisServer
 
 
 def listening_socket() -> socket.socket:

@@ -329,7 +329,7 @@ kv_areas() {
     [ -e "$KV_ROOT/$path" ] || continue
     named=1
     case "$path" in
-      services* | tools/testkit*) areas+=(service) ;;
+      services*) areas+=(service) ;;
       infra*) areas+=(infra) ;;
       deploy*) areas+=(deploy cluster service) ;;
       .buildkite* | tools/delivery* | tools/tests/test_pipeline* | tools/tests/test_promote* | \

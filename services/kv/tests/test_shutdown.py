@@ -20,9 +20,8 @@ from collections import Counter
 from pathlib import Path
 
 import redis
-
-from tools.testkit.load import Load, Outcome
-from tools.testkit.processes import Gunicorn, RedisServer
+from tests.kit.load import Load, Outcome
+from tests.kit.processes import Gunicorn, RedisServer
 
 # Long enough for in-flight requests to finish after the load balancer stops
 # sending (the chart's preStop sleep is far longer; here only the order matters).

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import redis
 from redis.cluster import RedisCluster
+from tests.kit.processes import RedisServer
 
-from tools.testkit.processes import RedisServer
 from tools.testkit.tooling import require_tool
 
 

@@ -185,7 +185,7 @@ def redis_server(workdir: Path) -> Iterator[RedisServer]:
         server.stop()
 
 
-SERVICE_DIR = Path(__file__).resolve().parents[2] / "services" / "kv"
+SERVICE_DIR = Path(__file__).resolve().parents[2]  # services/kv
 
 
 class Gunicorn:
@@ -240,17 +240,3 @@ class Gunicorn:
         if self.proc is not None:
             stop(self.proc, timeout=30)
             self.proc = None
-
-
-def gunicorn_setting_defaults() -> dict[str, str]:
-    """The server settings gunicorn.conf.py takes from the service's one
-    configuration reader (kv.config: HOST, PORT, GUNICORN_*), with their
-    defaults, for the tests that check other files (image, capacity plan,
-    docs) against it."""
-    from kv.config import variables  # the service's package, on the test path
-
-    return {
-        name: str(default)
-        for name, default in variables().items()
-        if name in ("HOST", "PORT") or name.startswith("GUNICORN_")
-    }

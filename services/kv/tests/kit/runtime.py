@@ -30,8 +30,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tests.kit.processes import SERVICE_DIR, wait_for_port
+
 from tools.testkit.image import ImageContract
-from tools.testkit.processes import SERVICE_DIR, wait_for_port
 from tools.testkit.tooling import require_tool
 
 RUNTIME_LOCK = SERVICE_DIR / "requirements.lock"
@@ -162,13 +163,13 @@ def runtime_config(contract: ImageContract, env: dict[str, str]) -> dict[str, An
             },
             # mode=1777 is ignored here; ownership makes them writable for the user.
             {
-                "destination": "/dev/shm",  # noqa: S108 (a path inside the container)
+                "destination": "/dev/shm",
                 "type": "tmpfs",
                 "source": "shm",
                 "options": ["nosuid", "noexec", "nodev", "size=65536k", *tmpfs_owner],
             },
             {
-                "destination": "/tmp",  # noqa: S108 (a path inside the container)
+                "destination": "/tmp",
                 "type": "tmpfs",
                 "source": "tmpfs",
                 "options": ["nosuid", "nodev", "size=65536k", *tmpfs_owner],
