@@ -167,9 +167,7 @@ class RedisClusterProcesses:
         """SIGKILL, like a crashed VM: no goodbye to the rest of the cluster."""
         node = self.node(port)
         assert node.proc is not None
-        node.proc.kill()
-        node.proc.wait()
-        node.proc = None
+        node.kill()
 
     def manual_failover(self, primary_port: int, timeout: float = 20.0) -> int:
         """CLUSTER FAILOVER on the primary's replica, as Memorystore does for

@@ -1,115 +1,48 @@
-"""Real local processes for tests: free ports, redis-server, waiting for readiness."""
+"""Real local processes for tests: redis-server and gunicorn on loopback.
+
+mirakuru starts each one, waits until it answers (a TCP connect for Redis,
+GET /healthz for gunicorn), fails at once if it exits first, and stops its
+whole process group. Ports come from port-for, outside the kernel's
+ephemeral range, so another program's outgoing connection cannot take one
+between the pick and the bind.
+"""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import port_for
+from mirakuru import HTTPExecutor, TCPExecutor
+from mirakuru.exceptions import AlreadyRunning, ProcessExitedWithError
+
 from tools.testkit.tooling import require_tool
 
-# Starts of a server whose picked port another process bound first.
+SERVICE_DIR = Path(__file__).resolve().parents[2]  # services/kv
+HOST = "127.0.0.1"
+# Starts of a server whose picked port another test's server took first.
 START_ATTEMPTS = 3
+# What a refused start raises: something already answers on the port, or the
+# process exited before it answered.
+START_FAILURES = (AlreadyRunning, ProcessExitedWithError)
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(
-    port: int, timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None
-) -> None:
-    """Blocks until 127.0.0.1:port accepts connections, or raises.
-
-    With `proc`, the listener must be that process: a port someone else bound
-    after it was picked would otherwise pass for ours.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                pass
-        except OSError:
-            time.sleep(0.05)
-            continue
-        if proc is None or any(port in listening_ports(pid) for pid in process_tree(proc.pid)):
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
-
-
-def process_tree(pid: int) -> list[int]:
-    """The process and its descendants (runc, for one, listens through its child)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):  # gone since the listing
-            continue
-        children.setdefault(ppid, []).append(int(stat.parent.name))
-    tree, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        tree.append(current)
-        queue.extend(children.get(current, []))
-    return tree
-
-
-def listening_ports(pid: int) -> set[int]:
-    """TCP ports a process listens on, from /proc (Linux)."""
-    inodes = set()
-    try:
-        fds = list(Path(f"/proc/{pid}/fd").iterdir())
-    except OSError:  # gone, or not ours to read
-        return set()
-    for fd in fds:
-        try:
-            target = os.readlink(fd)
-        except OSError:  # closed since the listing
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[len("socket:[") : -1])
-    ports = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            # local_address is HEX_IP:HEX_PORT; state 0A is LISTEN; field 9 is the inode.
-            if fields[3] == "0A" and fields[9] in inodes:
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
-
-
-def stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
-    """Terminates a process, killing it if it does not exit in time."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """A TCP port on loopback that nothing uses right now."""
+    return port_for.select_random()
 
 
 class RedisServer:
-    """One redis-server process on loopback, without persistence, in its own directory.
+    """One redis-server on loopback, without persistence, in its own directory.
 
-    Ports left to it are picked when it first starts, and picked again if
-    another process took one between the pick and the bind (free ports are
-    only free at the moment they are asked for). `cluster_bus` gives a
-    cluster node an explicit bus port too: the default, port + 10000, may be
-    taken or past 65535. A restart keeps its ports (a cluster node's
-    nodes.conf names them).
+    Ports left to it are picked when it first starts, and picked again if the
+    port turns out to be taken. `cluster_bus` gives a cluster node an
+    explicit bus port too (the default, port + 10000, may be taken or past
+    65535). A restart keeps its ports: a cluster node's nodes.conf names them.
     """
 
     def __init__(
@@ -124,37 +57,46 @@ class RedisServer:
         self.port = port or free_port()
         self.bus_port = free_port() if cluster_bus else None
         self.extra = extra
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.executor: TCPExecutor | None = None
         self._started = False
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://{HOST}:{self.port}/0"
 
     @property
     def log_path(self) -> Path:
         return self.workdir / "redis-server.log"
 
+    @property
+    def proc(self) -> subprocess.Popen[str] | None:
+        """The running process (to send it signals), None once stopped or killed."""
+        return None if self.executor is None else self.executor.process
+
     def start(self) -> RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         for attempt in range(1, START_ATTEMPTS + 1):
+            self.executor = TCPExecutor(
+                self._command(), host=HOST, port=self.port, timeout=15,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
             try:
-                self._spawn()
+                self.executor.start()
                 break
-            except RuntimeError:
-                taken = "Address already in use" in self.log_path.read_text(errors="replace")
-                if not taken or self.fixed_port or self._started or attempt == START_ATTEMPTS:
-                    raise
+            except START_FAILURES as error:
+                self.executor = None
+                if self.fixed_port or self._started or attempt == START_ATTEMPTS:
+                    raise RuntimeError(f"{error}; redis-server said: {self._log_tail()}") from error
                 self.port = free_port()
                 self.bus_port = free_port() if self.bus_port else None
         self._started = True
         return self
 
-    def _spawn(self) -> None:
-        args = [
+    def _command(self) -> list[str]:
+        return [
             require_tool("redis-server"),
             "--port", str(self.port),
-            "--bind", "127.0.0.1",
+            "--bind", HOST,
             "--save", "",
             "--appendonly", "no",
             "--dir", str(self.workdir),
@@ -162,18 +104,22 @@ class RedisServer:
             *(("--cluster-port", str(self.bus_port)) if self.bus_port else ()),
             *self.extra,
         ]  # fmt: skip
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for_port(self.port, proc=self.proc)
-        except RuntimeError as error:
-            self.proc = None
-            tail = self.log_path.read_text(errors="replace").strip().splitlines()[-3:]
-            raise RuntimeError(f"{error}; redis-server said: {' | '.join(tail)}") from error
+
+    def _log_tail(self) -> str:
+        if not self.log_path.exists():
+            return "(no log)"
+        return " | ".join(self.log_path.read_text(errors="replace").strip().splitlines()[-3:])
+
+    def kill(self) -> None:
+        """SIGKILL, like a crashed VM: no goodbye to anyone."""
+        if self.executor is not None:
+            self.executor.kill()
+            self.executor = None
 
     def stop(self) -> None:
-        if self.proc is not None:
-            stop(self.proc)
-            self.proc = None
+        if self.executor is not None:
+            self.executor.stop()
+            self.executor = None
 
 
 @contextmanager
@@ -185,58 +131,53 @@ def redis_server(workdir: Path) -> Iterator[RedisServer]:
         server.stop()
 
 
-SERVICE_DIR = Path(__file__).resolve().parents[2]  # services/kv
-
-
 class Gunicorn:
     """The service under the production gunicorn config, as tools/dev runs it."""
 
     def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None) -> None:
         self.fixed_port = port is not None
         self.port = port or free_port()
-        self.env = {**os.environ, "HOST": "127.0.0.1", **env}
+        self.env = {**os.environ, "HOST": HOST, **env}
         self.log_path = log_path
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.executor: HTTPExecutor | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def proc(self) -> subprocess.Popen[str] | None:
+        """The gunicorn master (to send it signals), None once stopped."""
+        return None if self.executor is None else self.executor.process
 
     def start(self, timeout: float = 20.0) -> Gunicorn:
-        """Starts gunicorn; a picked port that another process bound first
-        is picked again (as RedisServer does)."""
+        """Starts gunicorn and waits until /healthz answers; a picked port
+        that turns out to be taken is picked again (as RedisServer does)."""
         for attempt in range(1, START_ATTEMPTS + 1):
-            with self.log_path.open("ab") as log:
-                self.proc = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "gunicorn",
-                        "--config",
-                        "gunicorn.conf.py",
-                        "kv.wsgi:app",
-                    ],
-                    cwd=SERVICE_DIR,
-                    env={**self.env, "PORT": str(self.port)},
-                    stdout=log,
-                    stderr=log,
-                )
-            try:
-                wait_for_port(self.port, timeout=timeout, proc=self.proc)
-                return self
-            except (RuntimeError, TimeoutError):
-                taken = "Connection in use" in self.logs()
-                stop(self.proc)
-                self.proc = None
-                if not taken or self.fixed_port or attempt == START_ATTEMPTS:
-                    raise
-                self.port = free_port()
+            with self.log_path.open("a") as log:
+                self.executor = HTTPExecutor(
+                    [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "kv.wsgi:app"],
+                    url=f"{self.url}/healthz", method="GET", cwd=str(SERVICE_DIR),
+                    envvars={**self.env, "PORT": str(self.port)},
+                    # Long enough for the graceful stop the shutdown tests measure.
+                    timeout=max(timeout, 30.0), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                )  # fmt: skip
+                try:
+                    self.executor.start()
+                    return self
+                except START_FAILURES:
+                    self.executor = None
+                    if self.fixed_port or attempt == START_ATTEMPTS:
+                        raise
+                    self.port = free_port()
         raise AssertionError("unreachable")
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.proc is not None:
-            stop(self.proc, timeout=30)
-            self.proc = None
+        """SIGTERM, and SIGKILL if it has not exited within 30 s; a master
+        that already exited (a test sent it SIGTERM) is only reaped."""
+        if self.executor is not None:
+            self.executor.stop()
+            self.executor = None
