@@ -46,6 +46,7 @@ def container(
     port = free_port()
     env = {
         "PORT": str(port),
+        "KV_HEALTH_PORT": str(free_port()),  # the default, 8081, is one per machine
         "HOST": "127.0.0.1",
         "REDIS_URL": redis_server.url,
         "KV_KEY_PREFIX": "runc:",

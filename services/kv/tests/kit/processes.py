@@ -137,7 +137,8 @@ class Gunicorn:
     def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None) -> None:
         self.fixed_port = port is not None
         self.port = port or free_port()
-        self.env = {**os.environ, "HOST": HOST, **env}
+        # Its own liveness port too: the default (8081) is one per machine.
+        self.env = {**os.environ, "HOST": HOST, "KV_HEALTH_PORT": str(free_port()), **env}
         self.log_path = log_path
         self.executor: HTTPExecutor | None = None
 
