@@ -36,7 +36,11 @@ EXPECTED_KINDS = {
 def test_chart_passes_helm_lint_strict_with_defaults_and_prod_values(helm: str) -> None:
     for extra in (
         [],
-        ["--values", str(PROD_VALUE_FILES[0]), "--set", f"image.digest={TEST_DIGEST}"],
+        [
+            *(a for p in PROD_VALUE_FILES for a in ("--values", str(p))),
+            "--set",
+            f"image.digest={TEST_DIGEST}",
+        ],
     ):
         result = subprocess.run(
             [helm, "lint", "--strict", str(CHART), *extra],

@@ -1,11 +1,11 @@
-# Production values. Nothing here is secret. The flat string assignments are
-# also read by other parts of the repository (deploy/, .buildkite/, tests)
-# with a simple KEY = "VALUE" parser: keep them one per line.
+# Production values. Nothing here is secret. Other areas get these names from
+# the `platform` output (platform.tf) through tools/generate.
 
-project_id = "example-kv-prod"
-region     = "us-central1"
-zones      = ["us-central1-a", "us-central1-b", "us-central1-c"]
-hostname   = "kv.example.com"
+project_id     = "example-kv-prod"
+project_number = "123456789012"
+region         = "us-central1"
+zones          = ["us-central1-a", "us-central1-b", "us-central1-c"]
+hostname       = "kv.example.com"
 
 # Images
 artifact_repository_id = "kv"
