@@ -132,16 +132,6 @@ def test_variables_and_outputs_are_sorted_and_described(configuration: Path) -> 
 
 
 @pytest.mark.parametrize("module", MODULES, ids=config_id)
-def test_module_readme_documents_every_input_and_output(module: Path) -> None:
-    readme = (module / "README.md").read_text()
-    for kind, file in (("variable", "variables.tf"), ("output", "outputs.tf")):
-        for name in block_names((module / file).read_text(), kind):
-            assert re.search(rf"^\| `{name}` \|", readme, re.MULTILINE), (
-                f"{config_id(module)}/README.md does not document {kind} {name}"
-            )
-
-
-@pytest.mark.parametrize("module", MODULES, ids=config_id)
 def test_module_tests_prove_bad_input_is_rejected(module: Path) -> None:
     validations = sum(f.read_text().count("validation {") for f in module.glob("*.tf"))
     rejected = sum(

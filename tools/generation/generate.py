@@ -4,7 +4,8 @@ The names and numbers other areas use come from the prod Terraform root's
 `platform` object (infra/envs/prod/platform.tf), evaluated by the real
 Terraform CLI and google provider with `terraform console` (no state, no
 cloud: the object is built from inputs). The chart's README comes from
-helm-docs. `tools/generate` runs this with the pinned tools on PATH;
+helm-docs, the modules' interfaces in their READMEs from
+terraform-config-inspect. `tools/generate` runs this with the pinned tools on PATH;
 tools/tests/test_generated_files.py runs it into a scratch directory and
 compares.
 """
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,10 @@ PROD_ROOT = Path("infra/envs/prod")
 PLATFORM_JSON = PROD_ROOT / "platform.json"
 GATEWAY_TEMPLATE = Path("deploy/platform/gateway/gateway.yaml.template")
 CHART = Path("deploy/charts/kv")
+MODULES = Path("infra/modules")
+# Module READMEs: the prose above this line is written by hand, the inputs,
+# outputs and resources below it by terraform-config-inspect.
+MODULE_DOCS_MARKER = f"<!-- {MARK} below this line (terraform-config-inspect); do not edit -->"
 # How helm-docs lays out the chart's README.
 HELM_DOCS_ARGS = ("--sort-values-order", "file", "--chart-search-root", ".")
 
@@ -192,6 +198,18 @@ def chart_readme(repo: Path) -> str:
         return (chart / "README.md").read_text()
 
 
+def module_readme(module: Path) -> str:
+    """The README's hand-written part, then the module's interface as
+    terraform-config-inspect prints it (its title line names the directory)."""
+    hand, marker, _ = (module / "README.md").read_text().partition(MODULE_DOCS_MARKER)
+    if not marker:
+        raise GenerateError(f"{module}/README.md has no line {MODULE_DOCS_MARKER}")
+    inspect = _tool("terraform-config-inspect", "run tools/generate (it installs the pinned one)")
+    printed = _run([inspect, "."], module, dict(os.environ))
+    body = printed.lstrip("\n").removeprefix("# Module `.`\n").lstrip("\n")
+    return f"{hand}{marker}\n\n{body}"
+
+
 def generated_files(repo: Path) -> dict[Path, str]:
     """Every generated file (path relative to the repository) and its content."""
     platform = evaluate_platform(repo)
@@ -204,6 +222,8 @@ def generated_files(repo: Path) -> dict[Path, str]:
         PLATFORM_JSON: lambda: platform_json(platform),
         CHART / "README.md": lambda: chart_readme(repo),
     }
+    for module in sorted(p for p in (repo / MODULES).iterdir() if (p / "versions.tf").is_file()):
+        writers[(module / "README.md").relative_to(repo)] = partial(module_readme, module)
     return {path: write() for path, write in writers.items()}
 
 

@@ -1,6 +1,7 @@
 """Every generated file is what tools/generate writes from its source today
 (infra/envs/prod's `platform` output through the real Terraform, the chart's
-values through helm-docs): a stale or hand-edited copy fails here."""
+README through helm-docs, the modules' inputs and outputs through
+terraform-config-inspect): a stale or hand-edited copy fails here."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The generator's output for the current sources, in a scratch directory."""
     require_tool("terraform")
     require_tool("helm-docs")
+    require_tool("terraform-config-inspect")
     out = tmp_path_factory.mktemp("generated")
     result = subprocess.run(
         [sys.executable, "-m", "tools.generation.generate", "--output", str(out)],
