@@ -35,7 +35,12 @@ def test_prod_tfvars_hold_nothing_secret() -> None:
 
 def test_tfvars_sets_only_declared_variables_and_every_required_one() -> None:
     declared = set(block_names((PROD / "variables.tf").read_text(), "variable"))
-    assigned = set(re.findall(r"^(\w+)\s*=", (PROD / "terraform.tfvars").read_text(), re.MULTILINE))
+    # Terraform reads terraform.tfvars and *.auto.tfvars (the generated capacity).
+    assigned = {
+        name
+        for tfvars in [PROD / "terraform.tfvars", *PROD.glob("*.auto.tfvars")]
+        for name in re.findall(r"^(\w+)\s*=", tfvars.read_text(), re.MULTILINE)
+    }
     assert assigned <= declared, f"undeclared in variables.tf: {sorted(assigned - declared)}"
     assert declared - assigned <= {
         "binary_authorization_allowed_images",
@@ -43,6 +48,7 @@ def test_tfvars_sets_only_declared_variables_and_every_required_one() -> None:
         "gke_master_authorized_networks",
         "notification_channels",
     }, "every root variable without a default must be set in terraform.tfvars"
+    assert (PROD / "capacity.auto.tfvars").is_file(), "run tools/generate"
 
 
 def test_terraform_version_pins_agree() -> None:

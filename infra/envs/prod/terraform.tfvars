@@ -52,10 +52,9 @@ redis_dns_name     = "redis.kv.internal"
 # minimum of 15 pods is 5 per zone, 2 nodes of 4 vCPU each; the maximum of
 # 27 is 9 per zone, inside 4 nodes. Two replicas per shard, so that a write
 # that waits for one (WAIT 1) still succeeds while a replica is replaced.
-# Cost: infra/README.md.
+# The shard count and node type are the plan's own (capacity.auto.tfvars,
+# generated from it). Cost: infra/README.md.
 gke_machine_type       = "n2d-standard-4"
 gke_min_nodes_per_zone = 2
 gke_max_nodes_per_zone = 4
-redis_node_type        = "REDIS_STANDARD_SMALL"
-redis_shard_count      = 3
 redis_replica_count    = 2
