@@ -86,6 +86,31 @@ def capacity_tfvars(repo: Path) -> str:
     )
 
 
+def offline_terraform_env(work: Path, provider_dir: Path | None) -> dict[str, str]:
+    """Terraform's environment with its CLI config and data under `work`, so
+    runs leave the tree untouched and can run side by side. provider_dir:
+    hashicorp/google comes from the local build there (dev_overrides, so the
+    lock file's registry checksums are never compared with it)."""
+    cli_config = work / "terraform.rc"
+    cli_config.write_text(
+        "provider_installation {\n"
+        f'  dev_overrides {{ "hashicorp/google" = {json.dumps(str(provider_dir))} }}\n'
+        "  direct {}\n"
+        "}\n"
+        if provider_dir
+        else ""
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "CHECKPOINT_"))}
+    env.update(
+        TF_CLI_CONFIG_FILE=str(cli_config),
+        TF_DATA_DIR=str(work / "terraform-data"),
+        TF_IN_AUTOMATION="1",
+        TF_INPUT="0",
+        CHECKPOINT_DISABLE="1",
+    )
+    return env
+
+
 def evaluate_platform(repo: Path, capacity: str) -> Platform:
     """The prod root's `platform` object, as Terraform evaluates it with
     `capacity` as its capacity.auto.tfvars."""
@@ -103,20 +128,7 @@ def evaluate_platform(repo: Path, capacity: str) -> Platform:
         # evaluates the configuration alone.
         (infra / "envs" / "prod" / "backend.tf").unlink()
         (work / CAPACITY_TFVARS).write_text(capacity)
-        cli_config = work / "terraform.rc"
-        cli_config.write_text(
-            "provider_installation {\n"
-            f'  dev_overrides {{ "hashicorp/google" = {json.dumps(provider_dir)} }}\n'
-            "  direct {}\n"
-            "}\n"
-        )
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "CHECKPOINT_"))}
-        env.update(
-            TF_CLI_CONFIG_FILE=str(cli_config),
-            TF_DATA_DIR=str(work / "terraform-data"),
-            TF_IN_AUTOMATION="1",
-            CHECKPOINT_DISABLE="1",
-        )
+        env = offline_terraform_env(work, Path(provider_dir))
         root = infra / "envs" / "prod"
         _run([terraform, "get", "-no-color"], root, env)
         printed = _run(
