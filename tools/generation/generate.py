@@ -281,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     except GenerateError as error:
         print(f"tools/generate: error: {error}", file=sys.stderr)
         return 1
+    except KeyError as error:
+        print(f"tools/generate: error: {PROD_ROOT}'s platform has no {error}", file=sys.stderr)
+        return 1
     for path, content in files.items():
         target = args.output / path
         target.parent.mkdir(parents=True, exist_ok=True)
