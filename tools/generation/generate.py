@@ -44,6 +44,9 @@ MODULES = Path("infra/modules")
 # Module READMEs: the prose above this line is written by hand, the inputs,
 # outputs and resources below it by terraform-config-inspect.
 MODULE_DOCS_MARKER = f"<!-- {MARK} below this line (terraform-config-inspect); do not edit -->"
+# Sources of generated files that are themselves templates of them (the
+# chart README's first line, marked, is in its helm-docs template).
+TEMPLATES = (GATEWAY_TEMPLATE, CHART / "README.md.gotmpl")
 # How helm-docs lays out the chart's README.
 HELM_DOCS_ARGS = ("--sort-values-order", "file", "--chart-search-root", ".")
 
