@@ -17,7 +17,11 @@ from deploy.tests.manifests import CHART, PROD, PROD_VALUE_FILES, TEST_DIGEST
 def test_chart_passes_helm_lint_strict_with_defaults_and_prod_values(helm: str) -> None:
     for extra in (
         [],
-        ["--values", str(PROD_VALUE_FILES[0]), "--set", f"image.digest={TEST_DIGEST}"],
+        [
+            *(arg for path in PROD_VALUE_FILES for arg in ("--values", str(path))),
+            "--set",
+            f"image.digest={TEST_DIGEST}",
+        ],
     ):
         result = subprocess.run(
             [helm, "lint", "--strict", str(CHART), *extra],

@@ -331,6 +331,7 @@ kv_areas() {
     case "$path" in
       services*) areas+=(service) ;;
       infra*) areas+=(infra) ;;
+      tools/generation* | tools/tests/test_generated_files*) areas+=(infra deploy) ;;
       deploy*) areas+=(deploy cluster service) ;;
       .buildkite* | tools/delivery* | tools/tests/test_pipeline* | tools/tests/test_promote* | \
         tools/tests/test_release* | tools/tests/test_toolchain*)
