@@ -44,8 +44,9 @@ def summarize(collapsed: list[Path]) -> tuple[int, Counter[str], Counter[str]]:
         for line in path.read_text().splitlines():
             stack, _, count_text = line.rpartition(" ")
             # Non-blocking sampling can read a frame while it changes: torn
-            # names come out as binary noise, not as a place in the code.
-            if not stack or not stack.isascii() or not stack.isprintable():
+            # names come out as binary noise (even line breaks, which leave a
+            # line without its count), not as a place in the code.
+            if not (stack and stack.isascii() and stack.isprintable() and count_text.isdigit()):
                 continue
             count = int(count_text)
             frames = [_short(f) for f in stack.split(";")]
