@@ -22,6 +22,10 @@ from tools.benchmark.servers import Options, Server, start
 
 TOP = 25
 PROFILED = ("service", "floor")
+# /list is profiled at the bench's headline key count, by one client as the
+# bench times it; the other endpoints at the bench's smaller connection count.
+LIST_KEYS = 20_000
+CONNECTIONS = {wrk.GET_ROOT: 32, wrk.POST_WRITE: 32, wrk.GET_LIST: 1}
 
 
 def _py_spy() -> str:
@@ -40,8 +44,9 @@ def summarize(collapsed: list[Path]) -> tuple[int, Counter[str], Counter[str]]:
         for line in path.read_text().splitlines():
             stack, _, count_text = line.rpartition(" ")
             # Non-blocking sampling can read a frame while it changes: torn
-            # names come out as binary noise, not as a place in the code.
-            if not stack or not stack.isascii() or not stack.isprintable():
+            # names come out as binary noise (even line breaks, which leave a
+            # line without its count), not as a place in the code.
+            if not (stack and stack.isascii() and stack.isprintable() and count_text.isdigit()):
                 continue
             count = int(count_text)
             frames = [_short(f) for f in stack.split(";")]
@@ -121,16 +126,15 @@ def _profile(
     return Profile(result, total, inclusive, own)
 
 
-def run(
-    workdir: Path, out: Path, options: Options, duration_s: int = 8, connections: int = 32
-) -> Path:
+def run(workdir: Path, out: Path, options: Options, duration_s: int = 8) -> Path:
     _py_spy()
     lines = [
         "# CPU profile: the service against the floor",
         "",
         f"py-spy (non-blocking, 250 Hz) on every gunicorn worker of the service and of the floor "
         f"(tools/benchmark/apps/floor.py, on the service's gunicorn shape) during {duration_s} s "
-        f"of wrk at {connections} connections per endpoint. Only threads holding the GIL are "
+        f"of wrk per endpoint: `GET /` and `POST /write` at {CONNECTIONS[wrk.GET_ROOT]} "
+        f"connections, `GET /list` of {LIST_KEYS:,} keys by one connection. Only threads holding the GIL are "
         "sampled (`--gil`): that is where Python spends CPU; time blocked in socket calls or "
         "waiting for the GIL is left out. µs per request by package is worker CPU per request "
         "times the package's share of self samples: an estimate, but one measured the same way "
@@ -138,7 +142,11 @@ def run(
     ]
     with Supervisor(workdir / "logs").running() as sup:
         servers = start(sup, PROFILED, workdir, options)
-        for endpoint in (wrk.GET_ROOT, wrk.POST_WRITE):
+        for endpoint, connections in CONNECTIONS.items():
+            if endpoint == wrk.GET_LIST:
+                for server in servers.values():  # only these keys, as the bench lists them
+                    measure.flush(server)
+                    measure.seed(server, "list-", LIST_KEYS)
             profiles = {name: _profile(sup, server, endpoint, workdir, duration_s, connections)
                         for name, server in servers.items()}  # fmt: skip
             service, floor = profiles["service"], profiles["floor"]

@@ -26,6 +26,7 @@ class Endpoint:
 GET_ROOT = Endpoint("GET /", "get", "/")
 POST_WRITE = Endpoint("POST /write", "write", "/write")
 DELETE = Endpoint("DELETE /delete", "delete", "/delete")
+GET_LIST = Endpoint("GET /list", "get", "/list")  # profiled; the bench times it without wrk
 ENDPOINTS = {e.name: e for e in (GET_ROOT, POST_WRITE, DELETE)}
 
 

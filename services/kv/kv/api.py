@@ -162,7 +162,7 @@ def stream(store: Store, batches: Iterator[Keys], budget: int) -> Response:
             yield from store.pairs(keys, budget)
 
     pending = reads()
-    first: Pairs = []
+    first: Pairs = {}
     for first in pending:
         if first:
             break
@@ -189,13 +189,13 @@ def stream(store: Store, batches: Iterator[Keys], budget: int) -> Response:
 
 def _json_members(pairs: Pairs, separator: str) -> Iterator[str]:
     """The pairs as JSON object members (no braces), after `separator`."""
-    if sum(len(value) for _, value in pairs) < _STREAM_CHUNK:
+    if sum(map(len, pairs.values())) < _STREAM_CHUNK:
         # Small values: one C-accelerated dumps for the read, braces stripped.
-        yield separator + json.dumps(dict(pairs))[1:-1]
+        yield separator + json.dumps(pairs)[1:-1]
         return
     # Pair by pair: a read of near-limit values would otherwise be copied
     # whole three more times (JSON, braces stripped, bytes) before it is sent.
-    for key, value in pairs:
+    for key, value in pairs.items():
         yield f"{separator}{quote(key)}: "
         yield quote(value)
         separator = ", "

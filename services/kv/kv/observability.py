@@ -146,8 +146,29 @@ def _trace(project: str | None) -> dict[str, Any]:
     return fields
 
 
-def _utc_timestamp(now: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+class UtcClock:
+    """Formats times as Cloud Logging's UTC timestamps (2026-01-31T12:00:00.123Z).
+
+    strftime costs more than the rest of an access log line; the seconds part
+    changes once a second, so it is formatted once a second and reused.
+    """
+
+    def __init__(self) -> None:
+        self._second: tuple[int, str] = (-1, "")
+
+    def timestamp(self, now: float) -> str:
+        second, millis = divmod(int(now * 1000), 1000)
+        cached = self._second  # one tuple, replaced whole: threads never see half of it
+        if cached[0] != second:
+            cached = self._second = (
+                second,
+                time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)),
+            )
+        return f"{cached[1]}.{millis:03d}Z"
+
+
+# One encoder for every access log line: json.dumps with options builds a new one per call.
+_encode_line = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _write_line(line: str) -> None:
@@ -162,6 +183,7 @@ def _write_line(line: str) -> None:
 def install(app: Flask, metrics: Metrics, project: str | None) -> None:
     """Request IDs in and out, one access log line and metrics per request."""
     access_enabled = logging.getLogger("kv.access").isEnabledFor(logging.INFO)
+    clock = UtcClock()
 
     @app.before_request
     def _start() -> None:
@@ -171,32 +193,35 @@ def install(app: Flask, metrics: Metrics, project: str | None) -> None:
     @app.after_request
     def _finish(response: Response) -> Response:
         elapsed = time.perf_counter() - g.get("start", time.perf_counter())
-        rule = request.url_rule
+        # The request behind the proxy, once: every `request.x` is a context lookup.
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        rule = req.url_rule
         route = rule.rule if rule is not None else "unmatched"
-        method = request.method if request.method in KNOWN_METHODS else "OTHER"
+        method = req.method if req.method in KNOWN_METHODS else "OTHER"
         status = response.status_code
         request_id = g.get("request_id", "")
         response.headers[REQUEST_ID_HEADER] = request_id
         metrics.observe(route, method, status, elapsed)
         if access_enabled or status >= 500:
+            headers = req.headers
             entry: dict[str, Any] = {
                 "severity": "ERROR" if status >= 500 else "INFO",
                 "message": f"{method} {route} {status}",
                 "logger": "kv.access",
-                "time": _utc_timestamp(time.time()),
+                "time": clock.timestamp(time.time()),
                 "request_id": request_id,
                 "route": route,
                 "duration_ms": round(elapsed * 1000, 3),
                 "httpRequest": {
                     "requestMethod": method,
-                    "requestUrl": request.path,
+                    "requestUrl": req.path,
                     "status": status,
                     "latency": f"{elapsed:.6f}s",
-                    "userAgent": request.headers.get("User-Agent", ""),
-                    "remoteIp": request.remote_addr,
+                    "userAgent": headers.get("User-Agent", ""),
+                    "remoteIp": req.remote_addr,
                 },
             }
-            if "traceparent" in request.headers or "X-Cloud-Trace-Context" in request.headers:
+            if "traceparent" in headers or "X-Cloud-Trace-Context" in headers:
                 entry.update(_trace(project))
-            _write_line(json.dumps(entry, ensure_ascii=False) + "\n")
+            _write_line(_encode_line(entry) + "\n")
         return response

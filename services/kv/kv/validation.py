@@ -53,12 +53,14 @@ def is_json_media_type(content_type: str | None) -> bool:
     )
 
 
+# Built once: json.loads with options builds a decoder (and its scanner) per call.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_object, parse_constant=_reject_constant)
+
+
 def parse_json(body: bytes) -> Any:
     try:
         text = body.decode("utf-8")
-        document = json.loads(
-            text, object_pairs_hook=_unique_object, parse_constant=_reject_constant
-        )
+        document = _DECODER.decode(text)
     except UnicodeDecodeError as error:
         raise InvalidJson("request body is not valid UTF-8") from error
     except RecursionError as error:

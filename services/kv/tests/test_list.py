@@ -94,6 +94,28 @@ def test_listing_near_limit_values_holds_a_byte_budget_not_a_batch(
     assert peak <= streams * PER_STREAM
 
 
+def test_values_of_every_size_and_kind_are_listed_as_redis_holds_them(
+    make_api: Any, config: Config, raw: redis.Redis, prefix: str
+) -> None:
+    # A 64 KiB budget over 1,000-key SCAN batches: /list first reads about
+    # 65 bytes of every value, so these sizes fall on both sides of that
+    # prefix; the rest take the second, sized read (one value over the budget).
+    expected = {f"size-{i:04d}": "v" * (1 + i % 200) for i in range(990)}
+    expected |= {
+        "multibyte": "é" * 40,  # 80 bytes: a prefix read may cut a character in two
+        "over-budget": "w" * (70 * 1024),
+        "empty": "",  # written around the service: as MGET reads it, an empty string
+        "not-utf8": "\ufffd\ufffd",  # b"\xff\xfe", decoded as the client decodes
+    }
+    for key, value in expected.items():
+        raw.set(prefix + key, b"\xff\xfe" if key == "not-utf8" else value)
+    raw.rpush(prefix + "a-list", "not a string")  # MGET reads no value for it: not listed
+    api = make_api(config.replace(list_batch_bytes=64 * 1024))
+    response = api.client.get("/list")  # bare client: the contract has no empty values
+    assert response.status_code == 200
+    assert json.loads(response.get_data()) == expected
+
+
 def test_pages_cover_every_pair(api: Api, raw: redis.Redis, prefix: str) -> None:
     # SCAN's guarantee, and so the API's: every pair present for the whole walk
     # is on some page. Redis may hand a key out twice when it resizes its table

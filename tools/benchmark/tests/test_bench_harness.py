@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tools.benchmark import gunicorn_shape
+from tools.benchmark import gunicorn_shape, profile
 from tools.benchmark.servers import Options, service_shape
 from tools.testkit.tooling import REPO_ROOT, require_tool
 
@@ -126,3 +126,19 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_profile_summary_skips_samples_torn_by_non_blocking_reads(tmp_path: Path) -> None:
+    # py-spy --nonblocking can read a frame name while it changes; a torn one
+    # once held a line break, leaving a line that ends in a word, not a count.
+    raw = tmp_path / "profile.txt"
+    raw.write_text(
+        "process 1:main;handle (gunicorn/workers/gthread.py:10);write (kv/api.py:70) 3\n"
+        "handle (gunicorn/workers/gthread.py:10);wr\n"
+        "ite (kv/api.py:70) application/json\n"
+        "handle (gunicorn/workers/gthread.py:10);\x00\x7f 2\n"
+    )
+    total, inclusive, own = profile.summarize([raw])
+    assert total == 3
+    assert own == {"write (kv/api.py)": 3}
+    assert inclusive == {"handle (gunicorn/workers/gthread.py)": 3, "write (kv/api.py)": 3}
