@@ -202,6 +202,8 @@ def start_service(sup: Supervisor, workdir: Path, options: Options) -> Server:
         "KV_AUTH_TOKENS_FILE": str(tokens),
         "KV_AUTH_READS": "open",
         "KV_LOG_LEVEL": "INFO",
+        # Its own liveness port: the default (8081) is one per machine.
+        "KV_HEALTH_PORT": str(free_port()),
         **dict(options.env),
     }
     server = _gunicorn(sup, "service", "kv.wsgi:app", workdir, options, env)
