@@ -331,7 +331,13 @@ kv_areas() {
     case "$path" in
       services* | tools/testkit*) areas+=(service) ;;
       infra*) areas+=(infra) ;;
-      deploy*) areas+=(deploy cluster service) ;;
+      deploy*)
+        areas+=(deploy cluster service)
+        # Argo CD itself only where its sync tests run (a long cold build).
+        case "$path" in
+          deploy | deploy/ | deploy/tests | deploy/tests/ | deploy/tests/test_argocd_sync*) areas+=(argocd) ;;
+        esac
+        ;;
       .buildkite* | tools/delivery* | tools/tests/test_pipeline* | tools/tests/test_promote* | \
         tools/tests/test_release* | tools/tests/test_toolchain*)
         areas+=(delivery) ;;
@@ -343,10 +349,7 @@ kv_areas() {
   done
   if [ -n "$all" ] || [ -z "$named" ]; then
     local file
-    for file in "$KV_TOOLCHAIN"/areas/*.sh; do
-      # An on-demand area is installed only for the tests that name it.
-      grep -q '^# On demand' "$file" || basename "$file" .sh
-    done
+    for file in "$KV_TOOLCHAIN"/areas/*.sh; do basename "$file" .sh; done
   elif [ "${#areas[@]}" -gt 0 ]; then
     printf '%s\n' "${areas[@]}" | sort -u
   fi
