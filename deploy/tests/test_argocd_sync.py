@@ -192,6 +192,8 @@ def test_a_manual_edit_is_healed_and_the_replica_count_is_left_to_the_hpa(
     delivery: Delivery,
 ) -> None:
     kubectl, pinned = delivery.kubectl, delivery.pinned()
+    # Settled first: a sync still due to a new revision would also undo the edit.
+    delivery.wait_synced("kv")
     # As the HPA would (within its range, so it leaves it there).
     kubectl.run("-n", "kv", "scale", "deployment/kv", "--replicas=17")
     # A hand edit, seen stored by the API server before Argo CD heals it.
@@ -241,5 +243,5 @@ def test_auto_sync_paused_through_argocd_server_is_not_undone_by_root(
         assert kv_image(kubectl) == edited
     finally:
         automated(True)
-    # Resumed: the hand edit is healed.
+    # Resumed: kv syncs again (to the tip root synced while paused) and the hand edit is gone.
     delivery.wait_rolled_out(delivery.pinned())

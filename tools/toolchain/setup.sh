@@ -373,7 +373,7 @@ kv_setup_areas() {
   _kv_install_areas "$@"
   KV_PLAN=run _kv_seen=()
   if [ "$_kv_missing" -gt 0 ]; then
-    kv_log "$_kv_missing of $_kv_total tools for $* are not installed yet: a first run on a new machine builds the Go tools from source, about 20 minutes on 2 idle cores; later runs reuse $KV_CACHE"
+    kv_log "$_kv_missing of $_kv_total tools for $* are not installed yet: a first run on a new machine builds the Go tools from source, about 30 minutes on 2 idle cores (Argo CD alone about 9); later runs reuse $KV_CACHE"
   fi
   _kv_install_areas "$@"
   kv_log "tools ready in $(_kv_duration $((SECONDS - started))) (areas: $*)"
