@@ -146,19 +146,31 @@ def test_bootstrap_then_every_application_syncs_and_kv_runs_the_promoted_digest(
     delivery: Delivery,
 ) -> None:
     tip = delivery.tip()
-    unhealthy = {}
     for app in APPS:
         assert synced_at(delivery.kubectl, app, tip), app
         for resource in application(delivery.kubectl, app)["status"]["resources"]:
             assert resource["status"] == "Synced", (app, resource)
-            health = resource.get("health", {}).get("status", "Healthy")
-            if health != "Healthy":
-                unhealthy[(app, resource["kind"], resource["name"])] = health
-    # (The HPA reports Healthy until its controller first fails to read metrics.)
-    assert {key: NOT_HEALTHY_HERE.get(key) for key in unhealthy} == unhealthy
     pinned = delivery.pinned()
     assert pinned.endswith("@" + digest("a"))
     delivery.wait_rolled_out(pinned)
+
+    def unexpected_health() -> dict[tuple[str, str, str], str]:
+        found = {}
+        for app in APPS:
+            for resource in application(delivery.kubectl, app)["status"]["resources"]:
+                key = (app, resource["kind"], resource["name"])
+                health = resource.get("health", {}).get("status", "Healthy")
+                # (The HPA is Healthy until its controller first fails to read metrics.)
+                if health not in ("Healthy", NOT_HEALTHY_HERE.get(key)):
+                    found[key] = health
+        return found
+
+    # Health is re-read at each reconciliation: the rollout just finished.
+    try:
+        wait_until("every resource Healthy but those kwok cannot make so",
+                   lambda: not unexpected_health(), SYNC_TIMEOUT, every=2)  # fmt: skip
+    except TimeoutError as error:
+        raise AssertionError(f"{error}: {unexpected_health()}") from error
 
 
 def test_promote_rolls_kv_and_a_revert_rolls_it_back_until_the_hold_is_cleared(
