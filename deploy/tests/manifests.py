@@ -15,7 +15,8 @@ from tools.testkit.tooling import REPO_ROOT
 DEPLOY = REPO_ROOT / "deploy"
 CHART = DEPLOY / "charts" / "kv"
 PROD = DEPLOY / "environments" / "prod"
-PROD_VALUE_FILES = (PROD / "values.yaml", PROD / "image.yaml")
+# As the kv Application passes them: infra's names, the environment, the digest.
+PROD_VALUE_FILES = (PROD / "platform.yaml", PROD / "values.yaml", PROD / "image.yaml")
 # A digest of the right shape for rendering prod before the first promote.
 TEST_DIGEST = "sha256:" + "0123456789abcdef" * 4
 RELEASE = NAMESPACE = "kv"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from deploy.tests.manifests import CHART, DEPLOY, Manifest, find
+from deploy.tests.manifests import CHART, DEPLOY, PROD_VALUE_FILES, Manifest, find
 from tools.testkit.tooling import REPO_ROOT, require_tool, schemas_dir
 
 REPO_URL = "https://github.com/example-org/kv-platform.git"
@@ -69,10 +69,7 @@ def test_kv_application_renders_the_chart_with_the_prod_and_promoted_image_value
     assert REPO_ROOT / source["path"] == CHART
     value_files = [(CHART / f).resolve() for f in source["helm"]["valueFiles"]]
     # The promoted digest must come last so nothing else can override it.
-    assert value_files == [
-        DEPLOY / "environments" / "prod" / "values.yaml",
-        DEPLOY / "environments" / "prod" / "image.yaml",
-    ]
+    assert value_files == [path.resolve() for path in PROD_VALUE_FILES]
     policy = app["spec"]["syncPolicy"]
     assert {"CreateNamespace=true", "RespectIgnoreDifferences=true"} <= set(policy["syncOptions"])
     assert (

@@ -17,9 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import redis
+from tests.kit.processes import Gunicorn, RedisServer, free_port
 
 from deploy.tests.manifests import Manifest, container, env_of
-from tools.testkit.processes import Gunicorn, RedisServer, free_port
 
 # Concurrent clients: several times the pod's request threads (2 x 4).
 CLIENTS = 96

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tools.generation.generate import offline_terraform_env
 from tools.testkit.tooling import REPO_ROOT, require_tool
 
 INFRA = REPO_ROOT / "infra"
@@ -87,30 +88,7 @@ def terraform(tmp_path: Path, *, with_provider: bool) -> Terraform:
     the test with the install hint when it is missing).
     """
     binary = require_tool("terraform")
-    cli_config = tmp_path / "terraform.rc"
-    if with_provider:
-        cli_config.write_text(
-            "provider_installation {\n"
-            "  dev_overrides {\n"
-            f'    "hashicorp/google" = "{google_provider_dir()}"\n'
-            "  }\n"
-            "  direct {}\n"
-            "}\n"
-        )
-    else:
-        cli_config.write_text("")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TF_", "CHECKPOINT_"))
-    }
-    env.update(
-        TF_CLI_CONFIG_FILE=str(cli_config),
-        TF_DATA_DIR=str(tmp_path / "terraform-data"),
-        TF_IN_AUTOMATION="1",
-        TF_INPUT="0",
-        CHECKPOINT_DISABLE="1",
-    )
+    env = offline_terraform_env(tmp_path, google_provider_dir() if with_provider else None)
     return Terraform(binary=binary, env=env)
 
 

@@ -18,10 +18,6 @@ gunicorn's worker heartbeat files in /dev/shm (gunicorn.conf.py), so the root
 filesystem can be mounted read-only.
 """
 
-# Artifact Registry repository the image is pushed to; Terraform creates it
-# (infra/envs/prod) and the chart's values pin digests in it.
-IMAGE_REPOSITORY = "us-central1-docker.pkg.dev/example-kv-prod/kv/kv"
-
 # In-image paths (see the layout above).
 PYTHON_HOME = "/opt/python"
 PYTHON_INTERPRETER = "/opt/python/bin/python3"

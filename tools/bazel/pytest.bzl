@@ -3,7 +3,7 @@
 The same files run without Bazel through `tools/test`; this macro only adds
 what Bazel needs around them: a small runner as the entry point
 (pytest_main.py), pytest and its plugins from the test lock, the repo-wide
-pytest settings (pyproject.toml), the shared test helpers (tools/testkit),
+pytest settings (pyproject.toml), the helpers every area shares (tools/testkit),
 and any conftest.py next to the test files.
 
 Usage:

@@ -51,7 +51,6 @@ def read_bzl_constants(path: Path) -> dict[str, object]:
 class ImageContract:
     """How the kv image runs; see services/kv/image.bzl for the layout."""
 
-    repository: str
     entrypoint: tuple[str, ...]
     user: str
     workdir: str
@@ -94,7 +93,6 @@ def image_contract(path: Path = IMAGE_BZL) -> ImageContract:
     if not isinstance(port, int):
         raise ValueError(f"{path}: EXPOSED_PORT must be an int")
     return ImageContract(
-        repository=_str(constants, "IMAGE_REPOSITORY"),
         entrypoint=tuple(entrypoint),
         user=_str(constants, "USER"),
         workdir=_str(constants, "WORKDIR"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import tomllib
 from collections.abc import Iterable, Iterator
 from functools import cache
 from importlib import metadata
@@ -27,9 +28,15 @@ SERVICE_LOCK = REPO_ROOT / "services" / "kv" / "requirements.lock"
 TEST_LOCK = REPO_ROOT / "tools" / "requirements-test.lock"
 # PyPI hub name -> the lock it is generated from (MODULE.bazel pip.parse).
 HUB_LOCKS = {"pypi": SERVICE_LOCK, "pypi_test": TEST_LOCK}
-# Top-level import names that are this repository's own code: the service
-# package, conftest modules, and the repository's top-level directories.
-FIRST_PARTY = {"kv", "conftest"} | {p.name for p in REPO_ROOT.iterdir() if p.is_dir()}
+# Top-level import names that are this repository's own code: conftest
+# modules and the packages in each directory on the tests' Python path
+# (pyproject.toml: the repository root, and services/kv for `kv` and its `tests`).
+PYTHONPATH = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["pytest"][
+    "ini_options"
+]["pythonpath"]
+FIRST_PARTY = {"conftest"} | {
+    p.name for root in PYTHONPATH for p in (REPO_ROOT / root).iterdir() if p.is_dir()
+}
 
 
 def normalize(name: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
+from kv.config import variables
 
 from tools.testkit.image import (
     IMAGE_BZL,
@@ -21,7 +22,6 @@ from tools.testkit.image import (
     image_contract,
     read_bzl_constants,
 )
-from tools.testkit.processes import gunicorn_setting_defaults
 from tools.testkit.tooling import REPO_ROOT
 
 SERVICE_DIR = REPO_ROOT / "services" / "kv"  # what the app layer maps to APP_DIR
@@ -89,9 +89,10 @@ def test_layer_directories_are_disjoint_absolute_paths(contract: ImageContract) 
 
 
 def test_exposed_port_is_the_gunicorn_default(contract: ImageContract) -> None:
-    default_port = gunicorn_setting_defaults().get("PORT")
-    assert default_port, "gunicorn.conf.py no longer reads PORT with a default"
-    assert int(default_port) == contract.exposed_port
+    # gunicorn.conf.py binds PORT from the service's one configuration reader.
+    default_port = variables().get("PORT")
+    assert default_port, "kv.config no longer declares PORT with a default"
+    assert int(str(default_port)) == contract.exposed_port
 
 
 def test_app_files_put_the_entrypoint_config_and_app_under_app_dir(

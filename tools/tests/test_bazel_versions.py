@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
 
-import yaml
-
-from tools.testkit.image import image_contract
 from tools.testkit.tooling import REPO_ROOT, tool_versions
 
 MODULE = REPO_ROOT / "MODULE.bazel"
@@ -92,25 +88,3 @@ def test_base_image_is_pinned_by_digest_for_both_architectures() -> None:
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", str(pull["digest"]))
     assert "tag" not in pull
     assert strings(pull["platforms"]) == {"linux/amd64", "linux/arm64/v8"}
-
-
-def tfvars(path: Path) -> dict[str, str]:
-    """Flat `key = "value"` lines of a .tfvars file."""
-    return dict(re.findall(r'^\s*(\w+)\s*=\s*"([^"]*)"', path.read_text(), re.MULTILINE))
-
-
-def test_image_repository_agrees_with_terraform() -> None:
-    values = tfvars(REPO_ROOT / "infra" / "envs" / "prod" / "terraform.tfvars")
-    from_terraform = (
-        "{region}-docker.pkg.dev/{project_id}/{artifact_repository_id}/{image_name}".format(
-            **values
-        )
-    )
-    assert image_contract().repository == from_terraform
-
-
-def test_image_repository_agrees_with_the_gitops_values_file() -> None:
-    values = yaml.safe_load(
-        (REPO_ROOT / "deploy" / "environments" / "prod" / "image.yaml").read_text()
-    )
-    assert values["image"]["repository"] == image_contract().repository

@@ -20,13 +20,14 @@ import pytest
 import yaml
 
 from tools.delivery.image_values import ImageRef
+from tools.generation.generate import committed_platform
 from tools.testkit.tooling import REPO_ROOT, require_tool, schemas_dir, tool_versions
 
 BUILDKITE = REPO_ROOT / ".buildkite"
 PIPELINE = BUILDKITE / "pipeline.yml"
 STEPS = BUILDKITE / "steps"
-TFVARS = REPO_ROOT / "infra" / "envs" / "prod" / "terraform.tfvars"
-REPOSITORY = "us-central1-docker.pkg.dev/example-kv-prod/kv/kv"
+# The repository the push step reads from the GitOps values file.
+REPOSITORY = committed_platform()["image_repository"]
 
 
 def pipeline() -> dict[str, Any]:
@@ -147,27 +148,14 @@ def test_promotions_are_serialized_by_a_concurrency_group() -> None:
     assert "tools/promote commit" in (REPO_ROOT / promote["command"]).read_text()
 
 
-def _tfvars() -> dict[str, str]:
-    if not TFVARS.is_file():
-        pytest.fail(f"{TFVARS.relative_to(REPO_ROOT)} is missing: the prod Terraform root "
-                    "defines the WIF pool/provider and the CI service account", pytrace=False)  # fmt: skip
-    pairs = re.findall(r'^\s*([a-z_]+)\s*=\s*"([^"]*)"', TFVARS.read_text(), re.M)
-    return dict(pairs)
-
-
-def test_wif_provider_and_service_account_agree_with_terraform() -> None:
-    tfvars, env = _tfvars(), pipeline()["env"]
-    provider = re.fullmatch(
-        r"//iam\.googleapis\.com/projects/(\d+)/locations/global"
-        r"/workloadIdentityPools/([a-z0-9-]+)/providers/([a-z0-9-]+)",
-        env["KV_WIF_AUDIENCE"],
-    )
-    assert provider, "KV_WIF_AUDIENCE must be the provider's audience (wif_provider_name)"
-    assert provider.group(2) == tfvars["wif_pool_id"]
-    assert provider.group(3) == tfvars["wif_provider_id"]
-    assert env["KV_CI_SERVICE_ACCOUNT"] == (
-        f"{tfvars['ci_service_account_id']}@{tfvars['project_id']}.iam.gserviceaccount.com"
-    )
+def identity() -> dict[str, str]:
+    """KV_WIF_AUDIENCE and KV_CI_SERVICE_ACCOUNT as the step scripts see them."""
+    shown = subprocess.run(
+        ["bash", "-c", 'source "$1" && printf "%s\\n%s" "$KV_WIF_AUDIENCE" "$KV_CI_SERVICE_ACCOUNT"',
+         "-", str(STEPS / "lib" / "identity.sh")],
+        capture_output=True, text=True, check=True,
+    ).stdout.split("\n")  # fmt: skip
+    return {"KV_WIF_AUDIENCE": shown[0], "KV_CI_SERVICE_ACCOUNT": shown[1]}
 
 
 STUB = """#!/usr/bin/env bash
@@ -197,7 +185,7 @@ def run_step(
             "PATH": f"{bin_dir}:{os.environ['PATH']}",
             "TMPDIR": str(tmp_path),
             "KV_STUB_LOG": str(log),
-            **{key: str(value) for key, value in pipeline()["env"].items()},
+            **{key: str(value) for key, value in pipeline().get("env", {}).items()},
             **(env or {}),
         },
         capture_output=True,
@@ -243,8 +231,7 @@ def test_push_step_authenticates_keylessly_then_pushes_and_records_the_digest(
     )
 
     assert result.returncode == 0, result.stderr
-    audience = pipeline()["env"]["KV_WIF_AUDIENCE"]
-    account = pipeline()["env"]["KV_CI_SERVICE_ACCOUNT"]
+    audience, account = identity()["KV_WIF_AUDIENCE"], identity()["KV_CI_SERVICE_ACCOUNT"]
     flags = "--config=ci --config=release"
     order = [
         f"buildkite-agent oidc request-token --audience {audience} --lifetime 3600",
@@ -252,7 +239,7 @@ def test_push_step_authenticates_keylessly_then_pushes_and_records_the_digest(
         f"{audience.removeprefix('//iam.googleapis.com/')} --service-account={account}",
         "gcloud auth print-access-token",
         f"bazel build {flags} //services/kv:image_push //services/kv:image_index.digest",
-        "gcloud auth configure-docker us-central1-docker.pkg.dev --quiet",
+        f"gcloud auth configure-docker {REPOSITORY.split('/')[0]} --quiet",
         f"bazel run {flags} //services/kv:image_push",
         f"buildkite-agent meta-data set kv-image-digest {image.digest}",
         "buildkite-agent annotate --style success --context kv-image",
@@ -261,3 +248,11 @@ def test_push_step_authenticates_keylessly_then_pushes_and_records_the_digest(
     assert positions == sorted(positions), calls
     # The token and the credentials file lived in one directory, removed at exit.
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("tmp.")]
+
+
+def test_the_wif_condition_admits_only_steps_of_the_pipeline() -> None:
+    # The provider accepts tokens of these step keys only: a renamed step
+    # would fail every token exchange.
+    admitted = set(committed_platform()["ci"]["step_keys"])
+    assert admitted, "infra/envs/prod admits no pipeline step"
+    assert admitted <= set(steps_by_key()), f"{admitted} not all steps of {PIPELINE}"

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from tools.delivery.image_values import HEADER, ImageRef, InvalidValuesFileError, parse, render
+from tools.generation.generate import committed_platform
 from tools.testkit.tooling import REPO_ROOT, require_tool
 
 PROMOTE = REPO_ROOT / "tools" / "promote"
@@ -421,18 +422,10 @@ def test_parse_refuses_layouts_it_does_not_own(text: str) -> None:
 
 
 def test_committed_values_file_pins_the_terraform_image_repository() -> None:
-    path, tfvars_path = (
-        REPO_ROOT / VALUES,
-        REPO_ROOT / "infra" / "envs" / "prod" / "terraform.tfvars",
-    )
+    path = REPO_ROOT / VALUES
     assert path.is_file(), f"{VALUES} is missing: the chart's environment must pin an image"
-    assert tfvars_path.is_file(), "infra/envs/prod/terraform.tfvars is missing"
-    tfvars = dict(re.findall(r'^\s*([a-z_]+)\s*=\s*"([^"]*)"', tfvars_path.read_text(), re.M))
     values = parse(path.read_text(), VALUES)  # the layout promote edits
-    assert values.repository == (
-        f"{tfvars['region']}-docker.pkg.dev/{tfvars['project_id']}"
-        f"/{tfvars['artifact_repository_id']}/{tfvars['image_name']}"
-    )
+    assert values.repository == committed_platform()["image_repository"]
     assert values.digest == "" or ImageRef(values.repository, values.digest)
 
 

@@ -329,8 +329,9 @@ kv_areas() {
     [ -e "$KV_ROOT/$path" ] || continue
     named=1
     case "$path" in
-      services* | tools/testkit*) areas+=(service) ;;
+      services*) areas+=(service) ;;
       infra*) areas+=(infra) ;;
+      tools/generation* | tools/tests/test_generated_files*) areas+=(infra deploy) ;;
       deploy*)
         areas+=(deploy cluster service)
         # Argo CD itself only where its sync tests run (a long cold build).
@@ -343,7 +344,9 @@ kv_areas() {
         areas+=(delivery) ;;
       tools/benchmark*) areas+=(service bench) ;;
       tools/bazel* | tools/tests/test_bazel*) areas+=(bazel) ;;
-      tools/tests/test_python_quality* | tools/tests/test_docs_agree*) ;;
+      # mypy reads every module, the bench's (matplotlib) too.
+      tools/tests/test_python_quality*) areas+=(bench) ;;
+      tools/tests/test_docs_agree*) ;;
       *) all=1 ;;
     esac
   done

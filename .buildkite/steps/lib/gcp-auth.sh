@@ -1,8 +1,11 @@
 # shellcheck shell=bash
 # Keyless Google Cloud credentials for one job; sourced by the step scripts.
-# $KV_WIF_AUDIENCE (//iam.googleapis.com/projects/NUMBER/.../providers/ID) and
-# $KV_CI_SERVICE_ACCOUNT come from .buildkite/pipeline.yml (Terraform outputs).
+# KV_WIF_AUDIENCE (//iam.googleapis.com/projects/NUMBER/.../providers/ID) and
+# KV_CI_SERVICE_ACCOUNT come from identity.sh, generated from infra/envs/prod.
 # The caller owns DIR (mktemp -d, removed on exit); nothing is written elsewhere.
+
+# shellcheck source=.buildkite/steps/lib/identity.sh
+source "$(dirname "${BASH_SOURCE[0]}")/identity.sh"
 
 # kv_gcp_auth DIR
 #   1. asks the agent for this job's Buildkite OIDC token, with the Workload
@@ -12,8 +15,6 @@
 #   3. points gcloud and Google client libraries (Bazel) at it.
 kv_gcp_auth() {
   local dir="$1"
-  : "${KV_WIF_AUDIENCE:?set in .buildkite/pipeline.yml: terraform output wif_provider_name}"
-  : "${KV_CI_SERVICE_ACCOUNT:?set in .buildkite/pipeline.yml: terraform output ci_service_account_email}"
   local token="$dir/buildkite-oidc.jwt" creds="$dir/credentials.json"
 
   # The provider's default allowed audience: its full canonical name.

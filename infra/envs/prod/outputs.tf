@@ -1,5 +1,5 @@
-# What the chart and the pipeline need (deploy/ and .buildkite/ read the same
-# names from terraform.tfvars; these are the values only Terraform knows).
+# What operators need after an apply; `platform` is what the rest of the
+# repository is generated from (tools/generate).
 
 output "certificate_map_name" {
   description = "Certificate map for the Gateway annotation networking.gke.io/certmap."
@@ -29,6 +29,11 @@ output "gke_cluster_name" {
 output "image_repository" {
   description = "Full image address the pipeline pushes to and the chart pins by digest."
   value       = module.registry.image_repository
+}
+
+output "platform" {
+  description = "Every name and number other areas use (chart values, Gateway, image repository, pipeline identity, capacity), known before apply."
+  value       = local.platform
 }
 
 output "redis_ca_secret_id" {

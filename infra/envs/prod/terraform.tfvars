@@ -1,11 +1,11 @@
-# Production values. Nothing here is secret. The flat string assignments are
-# also read by other parts of the repository (deploy/, .buildkite/, tests)
-# with a simple KEY = "VALUE" parser: keep them one per line.
+# Production values. Nothing here is secret. Other areas get these names from
+# the `platform` output (platform.tf) through tools/generate.
 
-project_id = "example-kv-prod"
-region     = "us-central1"
-zones      = ["us-central1-a", "us-central1-b", "us-central1-c"]
-hostname   = "kv.example.com"
+project_id     = "example-kv-prod"
+project_number = "123456789012"
+region         = "us-central1"
+zones          = ["us-central1-a", "us-central1-b", "us-central1-c"]
+hostname       = "kv.example.com"
 
 # Images
 artifact_repository_id = "kv"
@@ -52,10 +52,9 @@ redis_dns_name     = "redis.kv.internal"
 # minimum of 15 pods is 5 per zone, 2 nodes of 4 vCPU each; the maximum of
 # 27 is 9 per zone, inside 4 nodes. Two replicas per shard, so that a write
 # that waits for one (WAIT 1) still succeeds while a replica is replaced.
-# Cost: infra/README.md.
+# The shard count and node type are the plan's own (capacity.auto.tfvars,
+# generated from it). Cost: infra/README.md.
 gke_machine_type       = "n2d-standard-4"
 gke_min_nodes_per_zone = 2
 gke_max_nodes_per_zone = 4
-redis_node_type        = "REDIS_STANDARD_SMALL"
-redis_shard_count      = 3
 redis_replica_count    = 2

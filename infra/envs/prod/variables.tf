@@ -1,5 +1,5 @@
-# Names (flat strings, read by other parts of the repository from
-# terraform.tfvars) and the capacity knobs the performance work tunes.
+# Names, and the capacity knobs the performance work tunes. Other areas get
+# them from the `platform` output (platform.tf), never from terraform.tfvars.
 
 variable "artifact_repository_id" {
   description = "Artifact Registry repository id."
@@ -126,6 +126,16 @@ variable "oncall_email" {
 variable "project_id" {
   description = "Production project id."
   type        = string
+}
+
+variable "project_number" {
+  description = "Production project number (the Workload Identity Federation audience names the project by number; `gcloud projects describe PROJECT_ID --format='value(projectNumber)'`)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[1-9][0-9]{5,18}$", var.project_number))
+    error_message = "project_number must be the project's number (digits only), not its id."
+  }
 }
 
 variable "redis_cluster_name" {

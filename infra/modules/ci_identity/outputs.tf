@@ -22,3 +22,8 @@ output "service_account_email" {
   description = "Email of the CI pusher service account."
   value       = google_service_account.pusher.email
 }
+
+output "step_keys" {
+  description = "Keys of the pipeline steps whose tokens the provider accepts (the pipeline must have steps with these keys)."
+  value       = var.buildkite.step_keys
+}

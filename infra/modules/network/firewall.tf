@@ -1,17 +1,20 @@
+locals {
+  # Where the global external Application Load Balancer's front ends and
+  # health checkers connect from (Google publishes these two ranges).
+  load_balancer_ranges = ["35.191.0.0/16", "130.211.0.0/22"]
+}
+
 # Google's front ends and health checkers reach the serving port on the nodes
 # (container-native load balancing sends traffic straight to pod IPs).
 resource "google_compute_firewall" "allow_lb_health_checks" {
-  project     = var.project_id
-  name        = "${var.name}-allow-lb-health-checks"
-  network     = google_compute_network.this.id
-  description = "Google Cloud load balancer health checks and proxies to the serving port."
-  direction   = "INGRESS"
-  priority    = 1000
-  source_ranges = [
-    "35.191.0.0/16",  # Google front ends and health checks
-    "130.211.0.0/22", # Google front ends and health checks
-  ]
-  target_tags = [var.firewall.node_tag]
+  project       = var.project_id
+  name          = "${var.name}-allow-lb-health-checks"
+  network       = google_compute_network.this.id
+  description   = "Google Cloud load balancer health checks and proxies to the serving port."
+  direction     = "INGRESS"
+  priority      = 1000
+  source_ranges = local.load_balancer_ranges
+  target_tags   = [var.firewall.node_tag]
 
   allow {
     protocol = "tcp"

@@ -1,3 +1,8 @@
+output "load_balancer_ranges" {
+  description = "Source ranges of the load balancer's front ends and health checks, which the firewall admits to the serving port (the workload's NetworkPolicy must admit the same)."
+  value       = local.load_balancer_ranges
+}
+
 output "nat_name" {
   description = "Name of the Cloud NAT gateway."
   value       = google_compute_router_nat.this.name
@@ -33,6 +38,11 @@ output "pods_range_name" {
   value       = local.pods_range_name
 }
 
+output "psc_cidr" {
+  description = "Range of the subnet that holds the PSC endpoints (Redis), for egress rules."
+  value       = var.subnets.psc_cidr
+}
+
 output "psc_subnet_id" {
   description = "ID of the subnet reserved for Private Service Connect endpoints."
   value       = google_compute_subnetwork.psc.id
@@ -41,6 +51,11 @@ output "psc_subnet_id" {
 output "redis_service_connection_policy_id" {
   description = "ID of the service connection policy that places Memorystore for Redis Cluster endpoints in the PSC subnet (a cluster needs it before creation)."
   value       = google_network_connectivity_service_connection_policy.redis.id
+}
+
+output "services_cidr" {
+  description = "Secondary range of the cluster's Services (kube-dns takes its 10th address)."
+  value       = var.subnets.services_cidr
 }
 
 output "services_range_name" {

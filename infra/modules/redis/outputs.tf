@@ -1,6 +1,6 @@
 output "ca_secret_id" {
-  description = "Secret Manager id of the Redis server CA bundle."
-  value       = google_secret_manager_secret.redis_ca.secret_id
+  description = "Secret Manager id of the Redis server CA bundle (known before apply: the chart's values are generated from it)."
+  value       = var.secrets.ca_secret_id
 }
 
 output "client_ports" {

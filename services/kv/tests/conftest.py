@@ -19,11 +19,10 @@ from kv.auth import TokenFile
 from kv.config import variables
 from kv.store import RedisStore
 from redis.cluster import RedisCluster
-
-from tools.testkit.cluster import RedisClusterProcesses
-from tools.testkit.kvapi import Api
-from tools.testkit.openapi import OpenApiDocument
-from tools.testkit.processes import RedisServer
+from tests.kit.cluster import RedisClusterProcesses
+from tests.kit.kvapi import Api
+from tests.kit.openapi import OpenApiDocument
+from tests.kit.processes import RedisServer
 
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "kv" / "openapi.yaml"
 

@@ -13,8 +13,7 @@ import pytest
 import redis
 from kv import Config, ConfigError
 from kv.auth import TokenFile
-
-from tools.testkit.kvapi import Api, stored
+from tests.kit.kvapi import Api, stored
 
 OLD = "old-token-0123456789abcdef"
 NEW = "new-token-fedcba9876543210"

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 import redis
 from kv import Config
-
-from tools.testkit.kvapi import Api, stored
+from tests.kit.kvapi import Api, stored
 
 
 @pytest.fixture

@@ -13,9 +13,8 @@ import pytest
 from kv import Config
 from kv.store import RedisStore
 from redis.crc import key_slot
-
-from tools.testkit.cluster import RedisClusterProcesses, command
-from tools.testkit.kvapi import Api, list_pages, merged
+from tests.kit.cluster import RedisClusterProcesses, command
+from tests.kit.kvapi import Api, list_pages, merged
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 from kv import Config, ConfigError
-
-from tools.testkit.processes import SERVICE_DIR
+from tests.kit.processes import SERVICE_DIR
 
 
 def test_defaults_work_for_a_local_run(environment: Any) -> None:

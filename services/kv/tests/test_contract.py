@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 import redis
-
-from tools.testkit.kvapi import Api, stored
+from tests.kit.kvapi import Api, stored
 
 
 def test_index_says_redis_is_reachable(api: Api) -> None:

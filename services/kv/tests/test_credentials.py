@@ -21,9 +21,8 @@ from kv.credentials import (
     MetadataServerTokenSource,
     credential_provider,
 )
-
-from tools.testkit.kvapi import Api
-from tools.testkit.processes import RedisServer
+from tests.kit.kvapi import Api
+from tests.kit.processes import RedisServer
 
 
 class FakeTokenSource:

@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 import redis
 from kv import Config
-
-from tools.testkit.kvapi import Api
-from tools.testkit.processes import RedisServer
+from tests.kit.kvapi import Api
+from tests.kit.processes import RedisServer
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-
-from tools.testkit.processes import Gunicorn, RedisServer
+from tests.kit.processes import Gunicorn, RedisServer
 
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "kv" / "openapi.yaml"
 TOKEN = "fuzz-token-0123456789abcdef"  # noqa: S105 (a throwaway test token)
@@ -79,7 +78,9 @@ def test_operation_honours_the_document_for_any_input(
         # document. A case whose headers break the document on purpose (a
         # missing or malformed Authorization) is sent as generated, since
         # adding the token would turn it into a valid request.
-        with_token = not case.meta.is_negative_at(ParameterLocation.HEADER) and data.draw(st.integers(0, 4))
+        with_token = not case.meta.is_negative_at(ParameterLocation.HEADER) and data.draw(
+            st.integers(0, 4)
+        )
         headers = {"Authorization": f"Bearer {TOKEN}"} if with_token else {}
         response = case.call_and_validate(
             base_url=served.url,

@@ -14,9 +14,8 @@ import pytest
 import redis
 import requests
 from kv import Config
-
-from tools.testkit.openapi import OpenApiDocument
-from tools.testkit.processes import Gunicorn, RedisServer
+from tests.kit.openapi import OpenApiDocument
+from tests.kit.processes import Gunicorn, RedisServer
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,8 @@ import pytest
 import redis
 from kv import Config, create_app
 from kv.store import PAGE_MAX_SCANS, Keys, RedisStore
-
-from tools.testkit.kvapi import Api, list_pages, merged
-from tools.testkit.openapi import OpenApiDocument
+from tests.kit.kvapi import Api, list_pages, merged
+from tests.kit.openapi import OpenApiDocument
 
 
 def fill(raw: redis.Redis, prefix: str, count: int) -> dict[str, str]:

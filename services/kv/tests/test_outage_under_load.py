@@ -18,10 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from tools.testkit.cluster import RedisClusterProcesses
-from tools.testkit.load import Load, Outcome, summarize
-from tools.testkit.processes import Gunicorn, RedisServer
+from tests.kit.cluster import RedisClusterProcesses
+from tests.kit.load import Load, Outcome, summarize
+from tests.kit.processes import Gunicorn, RedisServer
 
 PREFIX = "outage:"
 

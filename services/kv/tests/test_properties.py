@@ -11,8 +11,7 @@ import redis
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from kv import Config
-
-from tools.testkit.kvapi import Api, list_pages, merged, stored
+from tests.kit.kvapi import Api, list_pages, merged, stored
 
 KEY_LIMIT = 48  # bytes of UTF-8; small limits make "exactly at the limit" cheap to hit
 VALUE_LIMIT = 200

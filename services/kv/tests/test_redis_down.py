@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 import redis
 from kv import Config
-
-from tools.testkit.kvapi import Api
-from tools.testkit.processes import RedisServer, free_port
+from tests.kit.kvapi import Api
+from tests.kit.processes import RedisServer, free_port
 
 REDIS_CALLS = [("GET", "/"), ("GET", "/readyz"), ("GET", "/list"), ("GET", "/list?limit=10"),
                ("DELETE", "/delete?key=k")]  # fmt: skip

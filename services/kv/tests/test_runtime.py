@@ -1,6 +1,6 @@
 """The image's runtime contract, enforced by a real container runtime: the
 service starts under runc from a root filesystem laid out like the image
-(tools/testkit/runtime.py), with the entrypoint, numeric user, env and
+(tests/kit/runtime.py), with the entrypoint, numeric user, env and
 workdir of services/kv/image.bzl, a read-only root and only /tmp writable,
 and serves the contract. This is what the Helm chart's securityContext
 (runAsNonRoot, readOnlyRootFilesystem, no capabilities) will demand."""
@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 import requests
+from tests.kit.openapi import OpenApiDocument
+from tests.kit.processes import RedisServer, free_port
+from tests.kit.runtime import RuncContainer, build_rootfs
 
 from tools.testkit.image import image_contract
-from tools.testkit.openapi import OpenApiDocument
-from tools.testkit.processes import RedisServer, free_port
-from tools.testkit.runtime import RuncContainer, build_rootfs
 
 WRITE_PROBE = """
 import json, os
@@ -46,6 +46,7 @@ def container(
     port = free_port()
     env = {
         "PORT": str(port),
+        "KV_HEALTH_PORT": str(free_port()),  # the default, 8081, is one per machine
         "HOST": "127.0.0.1",
         "REDIS_URL": redis_server.url,
         "KV_KEY_PREFIX": "runc:",

@@ -20,9 +20,8 @@ from collections import Counter
 from pathlib import Path
 
 import redis
-
-from tools.testkit.load import Load, Outcome
-from tools.testkit.processes import Gunicorn, RedisServer
+from tests.kit.load import Load, Outcome
+from tests.kit.processes import Gunicorn, RedisServer
 
 # Long enough for in-flight requests to finish after the load balancer stops
 # sending (the chart's preStop sleep is far longer; here only the order matters).
@@ -113,7 +112,7 @@ def test_after_the_prestop_sleep_gunicorns_graceful_stop_loses_nothing(
     slow.close()
     exit_code = server.proc.wait(30)
     exited_at = time.monotonic()
-    server.proc = None
+    server.stop()  # reaps the exited master
 
     assert watch.refused_at is not None, "the listener never closed"
     print(
@@ -145,7 +144,7 @@ def test_without_the_prestop_sleep_no_acknowledged_write_is_lost(
     sigterm_at = time.monotonic()
     server.proc.send_signal(signal.SIGTERM)
     exit_code = server.proc.wait(30)
-    server.proc = None
+    server.stop()  # reaps the exited master
     time.sleep(0.2)
     outcomes = fresh.stop() + kept.stop()
     after = [o for o in outcomes if o.started >= sigterm_at]

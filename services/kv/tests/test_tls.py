@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from kv import Config
+from tests.kit.kvapi import Api
+from tests.kit.processes import RedisServer, free_port
 
-from tools.testkit.kvapi import Api
-from tools.testkit.processes import RedisServer, free_port
 from tools.testkit.tooling import require_tool
 
 

@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 import requests
-
-from tools.testkit.processes import Gunicorn, RedisServer
+from tests.kit.processes import Gunicorn, RedisServer
 
 BOTH_REQUIRED = {"error": 'Both "key" and "value" are required'}
 

@@ -13,8 +13,7 @@ from types import ModuleType
 
 import pytest
 import redis
-
-from tools.testkit.processes import RedisServer, redis_server
+from tests.kit.processes import RedisServer, redis_server
 
 
 @pytest.fixture

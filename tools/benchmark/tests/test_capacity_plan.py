@@ -1,7 +1,8 @@
 """The capacity plan holds together: its numbers follow from the measured
 inputs, meet the goal (10,000 req/s with a zone lost at <= 70 % CPU), rest on
 throughput a committed bench run actually measured, and are the numbers the
-prod chart values, the gunicorn defaults and the Terraform tfvars use."""
+prod chart values and the gunicorn defaults use, and the node pools of
+infra/envs/prod hold (its Redis size is generated from the plan)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ import yaml
 
 from tools.benchmark import capacity
 from tools.benchmark.servers import Options, service_shape
+from tools.generation.generate import committed_platform
 from tools.testkit.tooling import REPO_ROOT
 
 CHART_DEFAULTS = REPO_ROOT / "deploy" / "charts" / "kv" / "values.yaml"
 PROD_VALUES = REPO_ROOT / "deploy" / "environments" / "prod" / "values.yaml"
-TFVARS = REPO_ROOT / "infra" / "envs" / "prod" / "terraform.tfvars"
 
 INPUTS, PLAN, MEASURED = capacity.load()
 
@@ -104,18 +105,6 @@ def test_gunicorn_defaults_are_the_measured_shape(tmp_path: Path) -> None:
     assert shape["threads"] == INPUTS.gunicorn_threads
 
 
-def test_terraform_redis_size_is_the_plans() -> None:
-    if not TFVARS.is_file():
-        pytest.fail(
-            f"{TFVARS.relative_to(REPO_ROOT)} is missing (the infra area writes it)", pytrace=False
-        )
-    flat = dict(re.findall(r'^\s*(\w+)\s*=\s*"?([^"\n]+?)"?\s*$', TFVARS.read_text(), re.MULTILINE))
-    assert flat.get("redis_shard_count") == str(PLAN.redis_shard_count), (
-        "redis_shard_count in tfvars"
-    )
-    assert flat.get("redis_node_type") == PLAN.redis_node_type, "redis_node_type in tfvars"
-
-
 def test_capacity_doc_states_the_recorded_plan() -> None:
     doc = (Path(capacity.__file__).with_name("CAPACITY.md")).read_text()
     table = dict(re.findall(r"^\| `(\w+)` \| ([^|]+?) \|$", doc, re.MULTILINE))
@@ -123,17 +112,17 @@ def test_capacity_doc_states_the_recorded_plan() -> None:
 
 
 def test_node_pools_hold_the_hpa_range_in_every_zone() -> None:
-    tfvars = TFVARS.read_text()
-    machine = re.search(r'^gke_machine_type\s*=\s*"[a-z0-9]+-[a-z]+-(\d+)"', tfvars, re.MULTILINE)
-    low = re.search(r"^gke_min_nodes_per_zone\s*=\s*(\d+)", tfvars, re.MULTILINE)
-    high = re.search(r"^gke_max_nodes_per_zone\s*=\s*(\d+)", tfvars, re.MULTILINE)
-    assert machine, "gke_machine_type not found in tfvars"
-    assert low, "gke_min_nodes_per_zone not found in tfvars"
-    assert high, "gke_max_nodes_per_zone not found in tfvars"
+    pools = committed_platform()["capacity"]  # infra/envs/prod's node pools
+    vcpus = re.fullmatch(r"[a-z0-9]+-[a-z]+-(\d+)", pools["machine_type"])
+    assert vcpus, f"machine type {pools['machine_type']} names no vCPU count"
     # About half a vCPU per node goes to GKE's reservation and system pods.
-    pods_per_node = int((int(machine[1]) - 0.5) // INPUTS.cpu_request)
-    assert int(low[1]) * pods_per_node >= math.ceil(PLAN.hpa_min_replicas / INPUTS.zones)
-    assert int(high[1]) * pods_per_node >= math.ceil(PLAN.hpa_max_replicas / INPUTS.zones)
+    pods_per_node = int((int(vcpus[1]) - 0.5) // INPUTS.cpu_request)
+    assert pools["min_nodes_per_zone"] * pods_per_node >= math.ceil(
+        PLAN.hpa_min_replicas / INPUTS.zones
+    )
+    assert pools["max_nodes_per_zone"] * pods_per_node >= math.ceil(
+        PLAN.hpa_max_replicas / INPUTS.zones
+    )
 
 
 def test_replanning_from_the_kept_run_reproduces_the_committed_plan(tmp_path: Path) -> None:

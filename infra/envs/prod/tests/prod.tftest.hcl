@@ -103,6 +103,27 @@ run "outputs_match_the_canonical_names" {
   }
 }
 
+# The platform object is built from inputs (tools/generate evaluates it with
+# no state); it must name what the modules create.
+run "platform_names_what_the_modules_create" {
+  command = apply
+
+  assert {
+    condition     = output.platform.image_repository == output.image_repository && output.platform.ci.wif_audience == output.wif_provider_name
+    error_message = "platform.image_repository and platform.ci.wif_audience must be the registry's and ci_identity's outputs."
+  }
+
+  assert {
+    condition     = output.platform.workload.service_account_email == output.workload_service_account_email && output.platform.redis.url == output.redis_url && output.platform.redis.ca_secret_id == output.redis_ca_secret_id && output.platform.workload.write_tokens_secret_id == output.write_tokens_secret_id
+    error_message = "platform.workload and platform.redis must be the gke, redis and secret outputs."
+  }
+
+  assert {
+    condition     = output.platform.edge == { certificate_map = output.certificate_map_name, hostname = "kv.example.com", security_policy = output.cloud_armor_policy_name, ssl_policy = output.ssl_policy_name, static_ip = output.static_ip_name }
+    error_message = "platform.edge must be the edge module's names."
+  }
+}
+
 run "binary_authorization_admits_the_platform_repository" {
   command = apply
 

@@ -9,9 +9,8 @@ from typing import Any
 import redis
 from flask.testing import FlaskClient
 from redis.cluster import RedisCluster
+from tests.kit.openapi import OpenApiDocument
 from werkzeug.test import TestResponse
-
-from tools.testkit.openapi import OpenApiDocument
 
 
 class Reply:

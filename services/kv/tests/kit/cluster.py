@@ -15,8 +15,8 @@ from pathlib import Path
 
 import redis
 from redis.cluster import RedisCluster
+from tests.kit.processes import RedisServer
 
-from tools.testkit.processes import RedisServer
 from tools.testkit.tooling import require_tool
 
 
@@ -167,9 +167,7 @@ class RedisClusterProcesses:
         """SIGKILL, like a crashed VM: no goodbye to the rest of the cluster."""
         node = self.node(port)
         assert node.proc is not None
-        node.proc.kill()
-        node.proc.wait()
-        node.proc = None
+        node.kill()
 
     def manual_failover(self, primary_port: int, timeout: float = 20.0) -> int:
         """CLUSTER FAILOVER on the primary's replica, as Memorystore does for

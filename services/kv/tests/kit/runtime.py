@@ -11,8 +11,8 @@ filesystem), so a build takes a fraction of a second.
 `RuncContainer` writes an OCI runtime config by hand from the image contract
 (entrypoint, numeric user, env, workdir), with a read-only root, a tmpfs
 /tmp owned by the user, no capabilities, no new privileges, and neither
-rlimits nor cgroup resources (setrlimit is not permitted on these
-machines). The container shares the host network namespace so the test
+rlimits nor cgroup resources (so runc needs neither setrlimit nor a cgroup
+manager). The container shares the host network namespace so the test
 reaches it, and Redis, on loopback.
 """
 
@@ -30,8 +30,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from mirakuru import HTTPExecutor
+from tests.kit.processes import HOST, SERVICE_DIR, START_FAILURES
+
 from tools.testkit.image import ImageContract
-from tools.testkit.processes import SERVICE_DIR, wait_for_port
 from tools.testkit.tooling import require_tool
 
 RUNTIME_LOCK = SERVICE_DIR / "requirements.lock"
@@ -162,13 +164,13 @@ def runtime_config(contract: ImageContract, env: dict[str, str]) -> dict[str, An
             },
             # mode=1777 is ignored here; ownership makes them writable for the user.
             {
-                "destination": "/dev/shm",  # noqa: S108 (a path inside the container)
+                "destination": "/dev/shm",
                 "type": "tmpfs",
                 "source": "shm",
                 "options": ["nosuid", "noexec", "nodev", "size=65536k", *tmpfs_owner],
             },
             {
-                "destination": "/tmp",  # noqa: S108 (a path inside the container)
+                "destination": "/tmp",
                 "type": "tmpfs",
                 "source": "tmpfs",
                 "options": ["nosuid", "nodev", "size=65536k", *tmpfs_owner],
@@ -193,7 +195,7 @@ class RuncContainer:
         self.id = f"kv-test-{uuid.uuid4().hex[:10]}"
         self.state_dir = bundle / "state"
         self.log_path = bundle / "container.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.executor: HTTPExecutor | None = None
 
     def _runc(
         self, *args: str, check: bool = True, timeout: float = 30
@@ -207,19 +209,22 @@ class RuncContainer:
         )
 
     def start(self, port: int, timeout: float = 30) -> RuncContainer:
+        """Runs the container and waits until the service answers /healthz."""
         (self.bundle / "config.json").write_text(
             json.dumps(runtime_config(self.contract, self.env), indent=2)
         )
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [require_tool("runc"), "--root", str(self.state_dir), "run", "--bundle",
-             str(self.bundle), self.id],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-        )  # fmt: skip
-        try:
-            wait_for_port(port, timeout=timeout, proc=self.proc)
-        except (RuntimeError, TimeoutError) as error:
-            raise RuntimeError(f"{error}; container log:\n{self.logs()}") from error
+        with self.log_path.open("a") as log:
+            self.executor = HTTPExecutor(
+                [require_tool("runc"), "--root", str(self.state_dir), "run", "--bundle",
+                 str(self.bundle), self.id],
+                url=f"http://{HOST}:{port}/healthz", method="GET", timeout=timeout,
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            )  # fmt: skip
+            try:
+                self.executor.start()
+            except START_FAILURES as error:
+                self.executor = None
+                raise RuntimeError(f"{error}; container log:\n{self.logs()}") from error
         return self
 
     def logs(self) -> str:
@@ -234,15 +239,17 @@ class RuncContainer:
         return self._runc("exec", "--user", self.contract.user, self.id, *args, check=False)
 
     def stop(self, timeout: float = 30) -> int | None:
-        """SIGTERM, as the kubelet sends; returns the exit code."""
-        if self.proc is None:
+        """SIGTERM through runc, as the kubelet sends it; returns the exit code."""
+        if self.executor is None or self.executor.process is None:
             return None
+        process = self.executor.process
         self._runc("kill", self.id, "TERM", check=False)
         try:
-            code = self.proc.wait(timeout)
+            code = process.wait(timeout)
         except subprocess.TimeoutExpired:
             self._runc("kill", self.id, "KILL", check=False)
-            code = self.proc.wait(10)
+            code = process.wait(10)
         self._runc("delete", "--force", self.id, check=False)
-        self.proc = None
+        self.executor.kill()  # reaps what is left of runc's process group
+        self.executor = None
         return code
