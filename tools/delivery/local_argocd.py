@@ -1,10 +1,8 @@
 """Argo CD on the local control plane (tools/cluster), syncing from a local git remote.
 
-Used by deploy/tests/test_bootstrap.py (GitRemote, Kubectl, bootstrap); ArgoCD
-and the sync helpers start the real controller and repo server for the sync
-test still to come (run by hand, they sync argo-cd, platform-gateway and kv,
-kv to the promoted digest; root stays OutOfSync against itself, not yet
-understood):
+Used by deploy/tests/test_bootstrap.py (GitRemote, Kubectl, bootstrap) and
+deploy/tests/test_argocd_sync.py, which also starts the real controller and
+repo server (ArgoCD) and drives them through git:
 
 - `GitRemote`: a bare repository seeded with this checkout's deploy/ folder,
   the one thing Argo CD reads. Two edits make it local: the Argo CD objects
@@ -31,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GITHUB_URL = "https://github.com/example-org/kv-platform.git"
@@ -191,6 +191,7 @@ class ArgoCD:
         self.workdir = workdir
         self.kubeconfig = kubeconfig
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.ports: list[int] = []
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str], port: int) -> None:
         log = (self.workdir / f"{name}.log").open("wb")
@@ -208,6 +209,7 @@ class ArgoCD:
                 return False
 
         wait_until(f"{name} on port {port}", listening, timeout=120, every=0.2)
+        self.ports.append(port)
 
     def log(self, name: str) -> str:
         path = self.workdir / f"{name}.log"
@@ -248,6 +250,10 @@ class ArgoCD:
             "--repo-server-plaintext", "--redis", address, "--metrics-port", str(metrics),
             # Fast enough for a test run: git is polled every 10 s.
             "--app-resync", "10", "--app-resync-jitter", "0", "--loglevel", "info",
+            # Each resource's health in the Application's status, where
+            # kubectl (and the tests) can read it; by default it is kept in
+            # Redis for argocd-server, which does not run here.
+            "--persist-resource-health",
         ], env, metrics)  # fmt: skip
         return self
 
@@ -262,6 +268,17 @@ class ArgoCD:
                     proc.wait()
         self.procs.clear()
 
+    def listening(self) -> list[int]:
+        """The ports of the started processes that still accept connections."""
+        still = []
+        for port in self.ports:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    still.append(port)
+            except OSError:
+                pass
+        return still
+
 
 def bootstrap(kubectl: Kubectl, checkout: Path) -> subprocess.CompletedProcess[str]:
     """deploy/argocd/bootstrap.sh of `checkout`, as written, against the kubeconfig's context."""
@@ -272,15 +289,47 @@ def bootstrap(kubectl: Kubectl, checkout: Path) -> subprocess.CompletedProcess[s
     )  # fmt: skip
 
 
+WIDE_OPEN_DEFAULT = """
+apiVersion: argoproj.io/v1alpha1
+kind: AppProject
+metadata: {name: default, namespace: argocd}
+spec:
+  sourceRepos: ["*"]
+  destinations: [{server: "*", namespace: "*"}]
+  clusterResourceWhitelist: [{group: "*", kind: "*"}]
+"""
+
+
+def default_project_as_argocd_server_creates_it(kubectl: Kubectl, version: str) -> None:
+    """argocd-server creates `default` wide open when it starts, before step 3 of the
+    bootstrap; it runs nowhere here, so its objects are created as it creates them."""
+    crd = next(d for d in yaml.safe_load_all(install_manifest(version))
+               if d and d["metadata"]["name"] == "appprojects.argoproj.io")  # fmt: skip
+    create = ("create", "--field-manager=argocd-server", "-f", "-")
+    if kubectl.get("namespace/argocd") is None:
+        kubectl.run(*create, stdin="apiVersion: v1\nkind: Namespace\nmetadata: {name: argocd}\n")
+    if kubectl.get("crd/appprojects.argoproj.io") is None:
+        kubectl.run(*create, stdin=json.dumps(crd))
+
+    def established() -> bool:
+        status = (kubectl.get("crd/appprojects.argoproj.io") or {}).get("status", {})
+        return any(c["type"] == "Established" and c["status"] == "True"
+                   for c in status.get("conditions") or [])  # fmt: skip
+
+    wait_until("the AppProject kind to be served", established, 120)
+    kubectl.run(*create, stdin=WIDE_OPEN_DEFAULT)
+
+
 def application(kubectl: Kubectl, name: str) -> dict[str, Any]:
     return kubectl.get("-n", NAMESPACE, f"applications.argoproj.io/{name}") or {}
 
 
 def synced_at(kubectl: Kubectl, name: str, revision: str) -> bool:
-    """The Application is Synced to `revision` and its last operation succeeded."""
-    status = application(kubectl, name).get("status", {})
-    sync = status.get("sync", {})
-    return bool(sync.get("status") == "Synced" and sync.get("revision") == revision)
+    """The Application is Synced to `revision` and no sync operation is pending or running."""
+    app = application(kubectl, name)
+    sync = app.get("status", {}).get("sync", {})
+    return bool(sync.get("status") == "Synced" and sync.get("revision") == revision
+                and "operation" not in app)  # fmt: skip
 
 
 def wait_synced(kubectl: Kubectl, argocd: ArgoCD, apps: tuple[str, ...], revision: str,

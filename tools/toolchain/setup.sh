@@ -332,7 +332,13 @@ kv_areas() {
       services*) areas+=(service) ;;
       infra*) areas+=(infra) ;;
       tools/generation* | tools/tests/test_generated_files*) areas+=(infra deploy) ;;
-      deploy*) areas+=(deploy cluster service) ;;
+      deploy*)
+        areas+=(deploy cluster service)
+        # Argo CD itself only where its sync tests run (a long cold build).
+        case "$path" in
+          deploy | deploy/ | deploy/tests | deploy/tests/ | deploy/tests/test_argocd_sync*) areas+=(argocd) ;;
+        esac
+        ;;
       .buildkite* | tools/delivery* | tools/tests/test_pipeline* | tools/tests/test_promote* | \
         tools/tests/test_release* | tools/tests/test_toolchain*)
         areas+=(delivery) ;;
@@ -346,10 +352,7 @@ kv_areas() {
   done
   if [ -n "$all" ] || [ -z "$named" ]; then
     local file
-    for file in "$KV_TOOLCHAIN"/areas/*.sh; do
-      # An on-demand area is installed only for the tests that name it.
-      grep -q '^# On demand' "$file" || basename "$file" .sh
-    done
+    for file in "$KV_TOOLCHAIN"/areas/*.sh; do basename "$file" .sh; done
   elif [ "${#areas[@]}" -gt 0 ]; then
     printf '%s\n' "${areas[@]}" | sort -u
   fi
@@ -373,7 +376,7 @@ kv_setup_areas() {
   _kv_install_areas "$@"
   KV_PLAN=run _kv_seen=()
   if [ "$_kv_missing" -gt 0 ]; then
-    kv_log "$_kv_missing of $_kv_total tools for $* are not installed yet: a first run on a new machine builds the Go tools from source, about 20 minutes on 2 idle cores; later runs reuse $KV_CACHE"
+    kv_log "$_kv_missing of $_kv_total tools for $* are not installed yet: a first run on a new machine builds the Go tools from source, about 30 minutes on 2 idle cores (Argo CD alone about 9); later runs reuse $KV_CACHE"
   fi
   _kv_install_areas "$@"
   kv_log "tools ready in $(_kv_duration $((SECONDS - started))) (areas: $*)"

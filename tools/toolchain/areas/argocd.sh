@@ -4,8 +4,8 @@
 # name it is called as. Its go.mod replaces its nested gitops-engine module
 # with a path, so it is built inside the release's source tree, with the
 # release's own link flags so that `argocd version` reports it.
-# On demand: not part of a whole-tree run until a test drives Argo CD itself
-# (about 9 minutes to build cold on 2 idle cores).
+# deploy/tests/test_argocd_sync.py drives them; about 9 minutes to build cold
+# on 2 idle cores, so only the paths that hold that test install it.
 _kv_argocd="$(kv_pin argocd)"
 _kv_argocd_dir="$KV_CACHE/bin/argocd-v$_kv_argocd"
 # The commit of tag v$_kv_argocd (the reference archive's SOURCES.md).

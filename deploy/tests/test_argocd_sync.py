@@ -1,0 +1,259 @@
+"""Argo CD for real: deploy/argocd/bootstrap.sh against the local control plane,
+then the pinned Argo CD's application controller and repo server syncing the app
+of apps from a local git remote (tools/delivery/local_argocd.py), and releases,
+rollbacks, hand edits and the emergency brake through it.
+
+One bootstrapped cluster serves the module; each test changes git (or the
+cluster) and waits, by polling the Applications, for Argo CD to reach the state
+the test asserts. The tests run in file order and build on each other.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploy.tests.bootstrapped import bootstrapped_cluster
+from tools.delivery.image_values import ImageRef, parse
+from tools.delivery.local_argocd import (
+    ArgoCD,
+    GitRemote,
+    Kubectl,
+    application,
+    kv_image,
+    refresh,
+    synced_at,
+    wait_synced,
+    wait_until,
+)
+from tools.testkit.tooling import REPO_ROOT, require_tool
+
+# Cluster, bootstrap and the first syncs come before the first test.
+pytestmark = pytest.mark.timeout(1500)
+
+APPS = ("root", "argo-cd", "platform-gateway", "kv")
+VALUES = "deploy/environments/prod/image.yaml"
+CLUSTER_DIR = "deploy/argocd/clusters/prod"
+PROMOTE = REPO_ROOT / "tools" / "promote"
+# Generous for a busy 2-core machine: git is polled every 10 s, syncs retry.
+SYNC_TIMEOUT = 300.0
+# What may be other than Healthy here, and why: every other resource must be Healthy.
+NOT_HEALTHY_HERE = {
+    # No metrics API here (no kubelet, no metrics-server): the HPA reports
+    # ScalingActive=False, which Argo CD counts as Degraded.
+    ("kv", "HorizontalPodAutoscaler", "kv"): "Degraded",
+    # No GKE Gateway controller: nothing programs the Gateway or accepts
+    # the routes (only GKE shows the load balancer).
+    ("platform-gateway", "Gateway", "external"): "Progressing",
+    ("platform-gateway", "HTTPRoute", "http-redirect"): "Progressing",
+    ("kv", "HTTPRoute", "kv"): "Progressing",
+}
+
+
+def digest(char: str) -> str:
+    return "sha256:" + char * 64
+
+
+@dataclass
+class Delivery:
+    remote: GitRemote
+    kubectl: Kubectl
+    argocd: ArgoCD
+
+    def promote(self, char: str, *extra: str) -> subprocess.CompletedProcess[str]:
+        """tools/promote commit, as the pipeline's promote step runs it."""
+        return subprocess.run(
+            [sys.executable, str(PROMOTE), "commit", "-C", str(self.remote.work),
+             "--digest", digest(char), "--source-commit", char * 40, *extra],
+            env=self.remote.env, capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+
+    def tip(self) -> str:
+        return self.remote.git("rev-parse", "main", cwd=self.remote.bare)
+
+    def wait_synced(self, *apps: str) -> None:
+        wait_synced(self.kubectl, self.argocd, apps or APPS, self.tip(), SYNC_TIMEOUT)
+
+    def deployment(self) -> dict[str, Any]:
+        return self.kubectl.get("-n", "kv", "deployment/kv") or {}
+
+    def pinned(self) -> str:
+        """The image that deploy/environments/prod/image.yaml pins at main's tip."""
+        self.remote.pull()
+        values = parse((self.remote.work / VALUES).read_text(), VALUES)
+        return str(ImageRef(values.repository, values.digest))
+
+    def wait_rolled_out(self, image: str) -> None:
+        """The Deployment runs `image` in every Ready pod (its rollout is complete)."""
+
+        def rolled() -> bool:
+            deployment = self.deployment()
+            status, spec = deployment.get("status", {}), deployment.get("spec", {})
+            return (
+                kv_image(self.kubectl) == image
+                and status.get("observedGeneration", 0) >= deployment["metadata"]["generation"]
+                and status.get("updatedReplicas") == spec.get("replicas")
+                and status.get("readyReplicas") == spec.get("replicas")
+                and status.get("replicas") == spec.get("replicas")
+            )
+
+        wait_until(f"kv rolled out to {image}", rolled, SYNC_TIMEOUT, every=2)
+
+    def edit(self, message: str, path: str, old: str, new: str) -> None:
+        """A commit to main that replaces `old` by `new` in one file."""
+
+        def change(work: Path) -> None:
+            file = work / path
+            text = file.read_text()
+            assert old in text, f"{path} has no {old!r}"
+            file.write_text(text.replace(old, new))
+
+        self.remote.commit(message, change)
+
+
+@pytest.fixture(scope="module")
+def delivery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Delivery]:
+    # The controller runs with Argo CD's Redis; the repo server renders
+    # with helm and kustomize.
+    require_tool("argocd")
+    require_tool("redis-server")
+    require_tool("helm")
+    require_tool("kustomize")
+    root = tmp_path_factory.mktemp("gitops")
+    with bootstrapped_cluster(root) as done:
+        argocd = ArgoCD(root / "argocd", done.kubectl.kubeconfig)
+        delivery = Delivery(done.remote, done.kubectl, argocd)
+        try:
+            # The first release: this checkout's image.yaml pins no digest.
+            first = delivery.promote("a")
+            assert first.returncode == 0, first.stderr
+            argocd.start()  # it reads the settings the install just created
+            delivery.wait_synced()
+            yield delivery
+        finally:
+            argocd.stop()
+        assert argocd.listening() == [], "Argo CD's ports are still open after stop"
+
+
+def test_bootstrap_then_every_application_syncs_and_kv_runs_the_promoted_digest(
+    delivery: Delivery,
+) -> None:
+    tip = delivery.tip()
+    for app in APPS:
+        assert synced_at(delivery.kubectl, app, tip), app
+        for resource in application(delivery.kubectl, app)["status"]["resources"]:
+            assert resource["status"] == "Synced", (app, resource)
+    pinned = delivery.pinned()
+    assert pinned.endswith("@" + digest("a"))
+    delivery.wait_rolled_out(pinned)
+
+    def unexpected_health() -> dict[tuple[str, str, str], str]:
+        found = {}
+        for app in APPS:
+            for resource in application(delivery.kubectl, app)["status"]["resources"]:
+                key = (app, resource["kind"], resource["name"])
+                health = resource.get("health", {}).get("status", "Healthy")
+                # (The HPA is Healthy until its controller first fails to read metrics.)
+                if health not in ("Healthy", NOT_HEALTHY_HERE.get(key)):
+                    found[key] = health
+        return found
+
+    # Health is re-read at each reconciliation: the rollout just finished.
+    try:
+        wait_until("every resource Healthy but those kwok cannot make so",
+                   lambda: not unexpected_health(), SYNC_TIMEOUT, every=2)  # fmt: skip
+    except TimeoutError as error:
+        raise AssertionError(f"{error}: {unexpected_health()}") from error
+
+
+def test_promote_rolls_kv_and_a_revert_rolls_it_back_until_the_hold_is_cleared(
+    delivery: Delivery,
+) -> None:
+    before = delivery.pinned()
+    promoted = delivery.promote("b")
+    assert promoted.returncode == 0, promoted.stderr
+    delivery.wait_synced("kv")
+    assert delivery.pinned().endswith("@" + digest("b"))
+    delivery.wait_rolled_out(delivery.pinned())
+
+    # The rollback: git revert of the promote commit, git's message kept.
+    delivery.remote.pull()
+    delivery.remote.git("revert", "--no-edit", "HEAD")
+    delivery.remote.git("push", "--quiet", "origin", "HEAD:refs/heads/main")
+    delivery.wait_synced("kv")
+    delivery.wait_rolled_out(before)
+
+    # The next ordinary build does not bring the reverted digest back.
+    reverted = delivery.tip()
+    held = delivery.promote("c")
+    assert held.returncode == 0, held.stderr
+    assert "held:" in held.stdout, held.stdout
+    assert delivery.tip() == reverted
+    delivery.wait_synced("kv")
+    assert kv_image(delivery.kubectl) == before
+
+
+def test_a_manual_edit_is_healed_and_the_replica_count_is_left_to_the_hpa(
+    delivery: Delivery,
+) -> None:
+    kubectl, pinned = delivery.kubectl, delivery.pinned()
+    # Settled first: a sync still due to a new revision would also undo the edit.
+    delivery.wait_synced("kv")
+    # As the HPA would (within its range, so it leaves it there).
+    kubectl.run("-n", "kv", "scale", "deployment/kv", "--replicas=17")
+    # A hand edit, seen stored by the API server before Argo CD heals it.
+    edited = pinned.split("@")[0] + "@" + digest("e")
+    stored = kubectl.run("-n", "kv", "set", "image", "deployment/kv", f"kv={edited}",
+                         "-o", "jsonpath={.spec.template.spec.containers[0].image}")  # fmt: skip
+    assert stored == edited
+
+    delivery.wait_rolled_out(pinned)
+    delivery.wait_synced("kv")
+    assert delivery.deployment()["spec"]["replicas"] == 17
+
+
+def test_a_field_deleted_from_git_disappears_from_the_cluster(delivery: Delivery) -> None:
+    assert application(delivery.kubectl, "kv")["spec"]["revisionHistoryLimit"] == 10
+    delivery.edit("kv: no revisionHistoryLimit", f"{CLUSTER_DIR}/kv.yaml",
+                  "  revisionHistoryLimit: 10\n", "")  # fmt: skip
+    delivery.wait_synced("root")
+    assert "revisionHistoryLimit" not in application(delivery.kubectl, "kv")["spec"]
+
+
+def test_auto_sync_paused_through_argocd_server_is_not_undone_by_root(
+    delivery: Delivery,
+) -> None:
+    kubectl = delivery.kubectl
+
+    def automated(enabled: bool) -> None:
+        # What `argocd app patch` does: argocd-server writes the Application.
+        kubectl.run("-n", "argocd", "patch", "applications.argoproj.io/kv", "--type=merge",
+                    "--field-manager=argocd-server", "-p", json.dumps(
+                        {"spec": {"syncPolicy": {"automated": {"enabled": enabled}}}}))  # fmt: skip
+
+    automated(False)
+    try:
+        # A change in root's folder: root syncs every child Application again.
+        delivery.edit("argo-cd: a comment", f"{CLUSTER_DIR}/argo-cd.yaml",
+                      "# Argo CD manages itself", "# Argo CD (this Application) manages itself")  # fmt: skip
+        delivery.wait_synced("root")
+        assert application(kubectl, "kv")["spec"]["syncPolicy"]["automated"]["enabled"] is False
+        # Paused means paused: Argo CD sees a hand edit of kv and leaves it.
+        edited = delivery.pinned().split("@")[0] + "@" + digest("f")
+        kubectl.run("-n", "kv", "set", "image", "deployment/kv", f"kv={edited}")
+        refresh(kubectl, "kv")
+        wait_until("kv to report the hand edit as OutOfSync",
+                   lambda: application(kubectl, "kv")["status"]["sync"]["status"] == "OutOfSync",
+                   SYNC_TIMEOUT, every=2)  # fmt: skip
+        assert kv_image(kubectl) == edited
+    finally:
+        automated(True)
+    # Resumed: kv syncs again (to the tip root synced while paused) and the hand edit is gone.
+    delivery.wait_rolled_out(delivery.pinned())
