@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from deploy.tests.manifests import CHART, DEPLOY, PROD_VALUE_FILES, Manifest, find
+from tools.generation.generate import committed_platform
 from tools.testkit.tooling import REPO_ROOT, require_tool, schemas_dir
 
 REPO_URL = "https://github.com/example-org/kv-platform.git"
@@ -76,7 +77,12 @@ def test_kv_application_renders_the_chart_with_the_prod_and_promoted_image_value
         policy["managedNamespaceMetadata"]["labels"]["pod-security.kubernetes.io/enforce"]
         == "restricted"
     )
-    assert {"group": "apps", "kind": "Deployment", "name": "kv", "namespace": "kv",
+    # Where Argo CD deploys is where Terraform bound Workload Identity
+    # (namespace/KSA) and what the SLOs' backend-service names say.
+    kubernetes = committed_platform()["kubernetes"]
+    namespace, name = kubernetes["namespace"], kubernetes["service_name"]
+    assert app["spec"]["destination"]["namespace"] == namespace
+    assert {"group": "apps", "kind": "Deployment", "name": name, "namespace": namespace,
             "jsonPointers": ["/spec/replicas"]} in app["spec"]["ignoreDifferences"]  # fmt: skip
 
 
