@@ -189,8 +189,13 @@ _kv_go_build() { # NAME PKG VERSION WRAPPER DIR
   if [ -n "$wrapper" ]; then
     (cd "$wrapper" && CGO_ENABLED=0 go build -trimpath -o "$dir/$name" "$pkg")
   else
+    # go install names the binary after the last path element that is not a
+    # major version suffix (sigs.k8s.io/kustomize/kustomize/v5: kustomize).
+    local binary
+    binary="$(basename "$pkg")"
+    case "$binary" in v[0-9]*) binary="$(basename "$(dirname "$pkg")")" ;; esac
     CGO_ENABLED=0 GOBIN="$dir" go install -trimpath "$pkg@$version" &&
-      { [ "$(basename "$pkg")" = "$name" ] || mv "$dir/$(basename "$pkg")" "$dir/$name"; }
+      { [ "$binary" = "$name" ] || mv "$dir/$binary" "$dir/$name"; }
   fi
 }
 
