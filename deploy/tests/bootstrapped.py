@@ -1,43 +1,40 @@
 """A local control plane with Argo CD bootstrapped on it by deploy/argocd/bootstrap.sh,
-as written, from a local git remote: shared by test_bootstrap.py and test_argocd_sync.py."""
+as written, from a local git remote, for test_bootstrap.py and test_argocd_sync.py:
+the steps are tools/delivery/local_argocd.py's (tools/release runs them too); here
+each first checks the tools it needs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.tests.kube import start_cluster
-from tools.delivery.local_argocd import (
-    GitRemote,
-    Kubectl,
-    bootstrap,
-    default_project_as_argocd_server_creates_it,
-)
+from deploy.tests.kube import CLUSTER_TOOLS
+from tools.delivery.local_argocd import Bootstrapped, GitRemote, Syncing, bootstrapped, syncing
 from tools.testkit.tooling import require_tool, tool_versions
 
+# The controller runs with Argo CD's Redis; the repo server renders with helm
+# and kustomize.
+ARGOCD_TOOLS = ("argocd", "redis-server", "helm", "kustomize")
 
-@dataclass(frozen=True)
-class Bootstrapped:
-    """A control plane of its own after bootstrap.sh, and the git remote seeded
-    with this checkout's deploy/ that it applied."""
 
-    remote: GitRemote
-    kubectl: Kubectl
-    stdout: str
+def _argocd_version() -> str:
+    for tool in ("git", "kubectl", *CLUSTER_TOOLS):
+        require_tool(tool)
+    return "v" + tool_versions()["argocd"]
 
 
 @contextmanager
 def bootstrapped_cluster(root: Path) -> Iterator[Bootstrapped]:
-    require_tool("git")
-    version = "v" + tool_versions()["argocd"]
-    remote = GitRemote(root)
-    remote.seed(version)
-    # Its own cluster: the bootstrap takes over namespaces and CRDs.
-    with contextmanager(start_cluster)(root / "cluster") as kube:
-        kubectl = Kubectl(kube.kubeconfig)
-        default_project_as_argocd_server_creates_it(kubectl, version)
-        done = bootstrap(kubectl, remote.work)
-        assert done.returncode == 0, done.stdout + done.stderr
-        yield Bootstrapped(remote, kubectl, done.stdout)
+    with bootstrapped(root, _argocd_version()) as done:
+        yield done
+
+
+@contextmanager
+def syncing_cluster(
+    root: Path, first_release: Callable[[GitRemote], None], timeout: float
+) -> Iterator[Syncing]:
+    for tool in ARGOCD_TOOLS:
+        require_tool(tool)
+    with syncing(root, _argocd_version(), first_release, timeout) as running:
+        yield running

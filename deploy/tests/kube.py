@@ -5,7 +5,6 @@ kubectl against it."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -13,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.testkit.tooling import REPO_ROOT, require_tool
+from tools.delivery.local_argocd import local_cluster
+from tools.testkit.tooling import require_tool
 
-CLUSTER = REPO_ROOT / "tools" / "cluster"
 # What tools/cluster starts, so a missing one fails the test up front.
 CLUSTER_TOOLS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 
@@ -80,15 +79,5 @@ def start_cluster(state: Path) -> Iterator[Kube]:
     for tool in CLUSTER_TOOLS:
         require_tool(tool)
     kubectl = require_tool("kubectl")
-    env = {**os.environ, "KV_CLUSTER_DIR": str(state)}
-    try:
-        up = subprocess.run([str(CLUSTER), "up"], env=env, capture_output=True, text=True,
-                            check=False, timeout=600)  # fmt: skip
-        assert up.returncode == 0, f"tools/cluster up failed:\n{up.stderr}"
-        path = subprocess.run([str(CLUSTER), "kubeconfig"], env=env, capture_output=True,
-                              text=True, check=True, timeout=30).stdout.strip()  # fmt: skip
-        yield Kube(kubectl, Path(path))
-    finally:
-        subprocess.run(
-            [str(CLUSTER), "down"], env=env, capture_output=True, check=False, timeout=120
-        )
+    with local_cluster(state) as kubeconfig:
+        yield Kube(kubectl, kubeconfig)

@@ -20,25 +20,25 @@ from typing import Any
 
 import pytest
 
-from deploy.tests.bootstrapped import bootstrapped_cluster
+from deploy.tests.bootstrapped import syncing_cluster
 from tools.delivery.image_values import ImageRef, parse
 from tools.delivery.local_argocd import (
+    APPS,
     ArgoCD,
     GitRemote,
     Kubectl,
+    Syncing,
     application,
     kv_image,
     refresh,
     synced_at,
-    wait_synced,
     wait_until,
 )
-from tools.testkit.tooling import REPO_ROOT, require_tool
+from tools.testkit.tooling import REPO_ROOT
 
 # Cluster, bootstrap and the first syncs come before the first test.
 pytestmark = pytest.mark.timeout(1500)
 
-APPS = ("root", "argo-cd", "platform-gateway", "kv")
 VALUES = "deploy/environments/prod/image.yaml"
 CLUSTER_DIR = "deploy/argocd/clusters/prod"
 PROMOTE = REPO_ROOT / "tools" / "promote"
@@ -61,25 +61,39 @@ def digest(char: str) -> str:
     return "sha256:" + char * 64
 
 
+def promote(remote: GitRemote, char: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """tools/promote commit, as the pipeline's promote step runs it."""
+    return subprocess.run(
+        [sys.executable, str(PROMOTE), "commit", "-C", str(remote.work),
+         "--digest", digest(char), "--source-commit", char * 40, *extra],
+        env=remote.env, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+
+
 @dataclass
 class Delivery:
-    remote: GitRemote
-    kubectl: Kubectl
-    argocd: ArgoCD
+    running: Syncing
+
+    @property
+    def remote(self) -> GitRemote:
+        return self.running.remote
+
+    @property
+    def kubectl(self) -> Kubectl:
+        return self.running.kubectl
+
+    @property
+    def argocd(self) -> ArgoCD:
+        return self.running.argocd
 
     def promote(self, char: str, *extra: str) -> subprocess.CompletedProcess[str]:
-        """tools/promote commit, as the pipeline's promote step runs it."""
-        return subprocess.run(
-            [sys.executable, str(PROMOTE), "commit", "-C", str(self.remote.work),
-             "--digest", digest(char), "--source-commit", char * 40, *extra],
-            env=self.remote.env, capture_output=True, text=True, check=False, timeout=120,
-        )  # fmt: skip
+        return promote(self.remote, char, *extra)
 
     def tip(self) -> str:
-        return self.remote.git("rev-parse", "main", cwd=self.remote.bare)
+        return self.running.tip()
 
     def wait_synced(self, *apps: str) -> None:
-        wait_synced(self.kubectl, self.argocd, apps or APPS, self.tip(), SYNC_TIMEOUT)
+        self.running.wait_synced(apps or APPS, SYNC_TIMEOUT)
 
     def deployment(self) -> dict[str, Any]:
         return self.kubectl.get("-n", "kv", "deployment/kv") or {}
@@ -91,20 +105,7 @@ class Delivery:
         return str(ImageRef(values.repository, values.digest))
 
     def wait_rolled_out(self, image: str) -> None:
-        """The Deployment runs `image` in every Ready pod (its rollout is complete)."""
-
-        def rolled() -> bool:
-            deployment = self.deployment()
-            status, spec = deployment.get("status", {}), deployment.get("spec", {})
-            return (
-                kv_image(self.kubectl) == image
-                and status.get("observedGeneration", 0) >= deployment["metadata"]["generation"]
-                and status.get("updatedReplicas") == spec.get("replicas")
-                and status.get("readyReplicas") == spec.get("replicas")
-                and status.get("replicas") == spec.get("replicas")
-            )
-
-        wait_until(f"kv rolled out to {image}", rolled, SYNC_TIMEOUT, every=2)
+        self.running.wait_rolled_out(image, SYNC_TIMEOUT)
 
     def edit(self, message: str, path: str, old: str, new: str) -> None:
         """A commit to main that replaces `old` by `new` in one file."""
@@ -120,26 +121,15 @@ class Delivery:
 
 @pytest.fixture(scope="module")
 def delivery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Delivery]:
-    # The controller runs with Argo CD's Redis; the repo server renders
-    # with helm and kustomize.
-    require_tool("argocd")
-    require_tool("redis-server")
-    require_tool("helm")
-    require_tool("kustomize")
+    def first_release(remote: GitRemote) -> None:
+        # This checkout's image.yaml pins no digest.
+        first = promote(remote, "a")
+        assert first.returncode == 0, first.stderr
+
     root = tmp_path_factory.mktemp("gitops")
-    with bootstrapped_cluster(root) as done:
-        argocd = ArgoCD(root / "argocd", done.kubectl.kubeconfig)
-        delivery = Delivery(done.remote, done.kubectl, argocd)
-        try:
-            # The first release: this checkout's image.yaml pins no digest.
-            first = delivery.promote("a")
-            assert first.returncode == 0, first.stderr
-            argocd.start()  # it reads the settings the install just created
-            delivery.wait_synced()
-            yield delivery
-        finally:
-            argocd.stop()
-        assert argocd.listening() == [], "Argo CD's ports are still open after stop"
+    with syncing_cluster(root, first_release, SYNC_TIMEOUT) as running:
+        yield Delivery(running)
+    assert running.argocd.listening() == [], "Argo CD's ports are still open after stop"
 
 
 def test_bootstrap_then_every_application_syncs_and_kv_runs_the_promoted_digest(

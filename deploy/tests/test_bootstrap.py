@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from deploy.tests.bootstrapped import Bootstrapped, bootstrapped_cluster
+from deploy.tests.bootstrapped import bootstrapped_cluster
+from tools.delivery.local_argocd import Bootstrapped
 from tools.testkit.tooling import REPO_ROOT
 
 # Cluster start and the bootstrap's waits come before the first test.

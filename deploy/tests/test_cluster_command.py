@@ -8,7 +8,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from deploy.tests.kube import CLUSTER, CLUSTER_TOOLS
+from deploy.tests.kube import CLUSTER_TOOLS
+from tools.delivery.local_argocd import CLUSTER
 from tools.testkit.tooling import require_tool
 
 

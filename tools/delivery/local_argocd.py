@@ -1,8 +1,14 @@
 """Argo CD on the local control plane (tools/cluster), syncing from a local git remote.
 
-Used by deploy/tests/test_bootstrap.py (GitRemote, Kubectl, bootstrap) and
-deploy/tests/test_argocd_sync.py, which also starts the real controller and
-repo server (ArgoCD) and drives them through git:
+Used by tools/release --local (tools/delivery/release.py) and by the tests
+that need the same steps (deploy/tests/test_bootstrap.py, test_argocd_sync.py):
+
+- `local_cluster`: tools/cluster up in a state folder of its own, and down
+  afterwards whatever happened.
+- `bootstrapped`: that cluster after deploy/argocd/bootstrap.sh, as written,
+  applied this checkout's deploy/ from a `GitRemote`.
+- `syncing`: then the real controller and repo server (`ArgoCD`) syncing the
+  app of apps from that remote, after a first release.
 
 - `GitRemote`: a bare repository seeded with this checkout's deploy/ folder,
   the one thing Argo CD reads. Two edits make it local: the Argo CD objects
@@ -25,7 +31,8 @@ import socket
 import subprocess
 import tarfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +40,9 @@ from typing import Any
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+CLUSTER = REPO_ROOT / "tools" / "cluster"
+# The app of apps and the Applications it creates.
+APPS = ("root", "argo-cd", "platform-gateway", "kv")
 GITHUB_URL = "https://github.com/example-org/kv-platform.git"
 KUSTOMIZATION = "deploy/argocd/bootstrap/argo-cd/kustomization.yaml"
 NAMESPACE = "argocd"
@@ -67,6 +77,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def listens(port: int) -> bool:
+    """Whether something accepts connections on the loopback port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def wait_until(what: str, check: Callable[[], bool], timeout: float, every: float = 1.0) -> None:
@@ -202,11 +221,7 @@ class ArgoCD:
         def listening() -> bool:
             if proc.poll() is not None:
                 raise RuntimeError(f"{name} exited ({proc.returncode}): {self.log(name)[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    return True
-            except OSError:
-                return False
+            return listens(port)
 
         wait_until(f"{name} on port {port}", listening, timeout=120, every=0.2)
         self.ports.append(port)
@@ -270,14 +285,7 @@ class ArgoCD:
 
     def listening(self) -> list[int]:
         """The ports of the started processes that still accept connections."""
-        still = []
-        for port in self.ports:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    still.append(port)
-            except OSError:
-                pass
-        return still
+        return [port for port in self.ports if listens(port)]
 
 
 def bootstrap(kubectl: Kubectl, checkout: Path) -> subprocess.CompletedProcess[str]:
@@ -361,3 +369,99 @@ def refresh(kubectl: Kubectl, name: str) -> None:
     """What the UI's Refresh button does: re-read git now instead of at the next poll."""
     kubectl.run("-n", NAMESPACE, "annotate", "--overwrite", f"applications.argoproj.io/{name}",
                 "argocd.argoproj.io/refresh=normal")  # fmt: skip
+
+
+@contextmanager
+def local_cluster(state: Path) -> Iterator[Path]:
+    """tools/cluster up in its own state folder, yielding the admin kubeconfig's
+    path; tools/cluster down afterwards, whatever happened."""
+    env = {**os.environ, "KV_CLUSTER_DIR": str(state)}
+    try:
+        up = subprocess.run([str(CLUSTER), "up"], env=env, capture_output=True, text=True,
+                            check=False, timeout=600)  # fmt: skip
+        if up.returncode != 0:
+            raise RuntimeError(f"tools/cluster up failed:\n{up.stderr}")
+        path = subprocess.run([str(CLUSTER), "kubeconfig"], env=env, capture_output=True,
+                              text=True, check=True, timeout=30).stdout.strip()  # fmt: skip
+        yield Path(path)
+    finally:
+        subprocess.run(
+            [str(CLUSTER), "down"], env=env, capture_output=True, check=False, timeout=120
+        )
+
+
+@dataclass(frozen=True)
+class Bootstrapped:
+    """A control plane of its own after bootstrap.sh, and the git remote seeded
+    with this checkout's deploy/ that it applied."""
+
+    remote: GitRemote
+    kubectl: Kubectl
+    stdout: str
+
+
+@contextmanager
+def bootstrapped(root: Path, version: str) -> Iterator[Bootstrapped]:
+    """A new cluster under `root` with Argo CD `version` bootstrapped by bootstrap.sh
+    as written, from a git remote under `root`; stopped afterwards."""
+    remote = GitRemote(root)
+    remote.seed(version)
+    # Its own cluster: the bootstrap takes over namespaces and CRDs.
+    with local_cluster(root / "cluster") as kubeconfig:
+        kubectl = Kubectl(kubeconfig)
+        default_project_as_argocd_server_creates_it(kubectl, version)
+        done = bootstrap(kubectl, remote.work)
+        if done.returncode != 0:
+            raise RuntimeError(f"bootstrap.sh failed:\n{done.stdout}{done.stderr}")
+        yield Bootstrapped(remote, kubectl, done.stdout)
+
+
+@dataclass(frozen=True)
+class Syncing:
+    """Argo CD running on a bootstrapped cluster, syncing from its git remote."""
+
+    remote: GitRemote
+    kubectl: Kubectl
+    argocd: ArgoCD
+
+    def tip(self) -> str:
+        return self.remote.git("rev-parse", "main", cwd=self.remote.bare)
+
+    def wait_synced(self, apps: tuple[str, ...], timeout: float) -> None:
+        wait_synced(self.kubectl, self.argocd, apps, self.tip(), timeout)
+
+    def rolled_out(self, image: str) -> bool:
+        """The Deployment runs `image` in every Ready pod (its rollout is complete)."""
+        deployment = self.kubectl.get("-n", "kv", "deployment/kv") or {}
+        status, spec = deployment.get("status", {}), deployment.get("spec", {})
+        return (
+            kv_image(self.kubectl) == image
+            and status.get("observedGeneration", 0) >= deployment["metadata"]["generation"]
+            and status.get("updatedReplicas") == spec.get("replicas")
+            and status.get("readyReplicas") == spec.get("replicas")
+            and status.get("replicas") == spec.get("replicas")
+        )
+
+    def wait_rolled_out(self, image: str, timeout: float) -> None:
+        wait_until(f"kv rolled out to {image}", lambda: self.rolled_out(image), timeout, every=2)
+
+
+@contextmanager
+def syncing(
+    root: Path, version: str, first_release: Callable[[GitRemote], None], timeout: float
+) -> Iterator[Syncing]:
+    """bootstrapped(), then `first_release` pushed to the remote (the checkout's
+    image.yaml may pin no digest) and Argo CD started: every Application Synced.
+    Argo CD and the cluster are stopped afterwards, their ports closed."""
+    with bootstrapped(root, version) as done:
+        argocd = ArgoCD(root / "argocd", done.kubectl.kubeconfig)
+        try:
+            first_release(done.remote)
+            argocd.start()  # it reads the settings the install just created
+            running = Syncing(done.remote, done.kubectl, argocd)
+            running.wait_synced(APPS, timeout)
+            yield running
+        finally:
+            argocd.stop()
+        if argocd.listening():
+            raise RuntimeError(f"Argo CD's ports {argocd.listening()} are open after stop")

@@ -7,17 +7,25 @@ where it needs the cloud:
   test      tools/test services/kv                          (instead of bazel test //...)
   image     crane: an image of the app's sources, its digest (instead of the Bazel image)
   render    tools/promote render                            (real; the Bazel target calls it)
-  promote   tools/promote commit to a local bare repository (real git, instead of GitHub)
+  cluster   tools/cluster up, deploy/argocd/bootstrap.sh as written, a first
+            release, Argo CD's controller and repo server syncing from a
+            local bare repository        (instead of GKE, its Argo CD and GitHub)
+  promote   tools/promote commit to that repository         (real git)
+  sync      Argo CD rolls the kv Deployment to the built digest (real Argo CD;
+            kwok plays the nodes: pods become Ready, no container runs)
   rerun     the same promotion again: a no-op               (real)
   guard     the step scripts' loop guard on the promote commit (real)
-  rollback  git revert of the promote commit, pushed, then a held promotion (real)
+  rollback  git revert of the promote commit, pushed: Argo CD rolls kv back
+            to the previous digest; then a held promotion    (real)
 
-No step reaches the network. Everything is written under --workdir.
+No step reaches the network. Everything is written under --workdir; the
+cluster and Argo CD are stopped at the end, also when a step fails.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import subprocess
@@ -28,13 +36,22 @@ from pathlib import Path
 
 import yaml
 
-from tools.delivery.image_values import parse
+from tools.delivery.image_values import ImageRef, parse
+from tools.delivery.local_argocd import GitRemote, Syncing, kv_image, syncing
 from tools.delivery.promote import DEFAULT_VALUES_FILE
+from tools.toolchain.pins import pins
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = REPO_ROOT / ".buildkite" / "pipeline.yml"
 PROMOTE = REPO_ROOT / "tools" / "promote"
 GUARD = REPO_ROOT / ".buildkite" / "steps" / "lib" / "guard.sh"
+# Generous for a busy 2-core machine: each wait polls, none sleeps to pass.
+SYNC_TIMEOUT = 300.0
+# What the cluster step runs besides git (tools/release installs them).
+CLUSTER_TOOLS = (
+    "kubectl", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok",
+    "argocd", "redis-server", "helm", "kustomize",
+)  # fmt: skip
 _IDENTITY = {
     "GIT_AUTHOR_NAME": "kv release rehearsal",
     "GIT_AUTHOR_EMAIL": "release@localhost",
@@ -95,8 +112,6 @@ def delivers(r: Rehearsal, clone: Path, commit: str) -> bool:
 
 def build_image(r: Rehearsal, workdir: Path) -> str:
     """An OCI image of the app's sources, written by crane; returns its digest."""
-    if shutil.which("crane") is None:
-        raise SystemExit("release: crane is not on PATH: run tools/release (it installs it)")
     layer = workdir / "app.tar"
     # Fixed owner and times, sorted names: the same sources give the same digest.
     r.run(
@@ -110,14 +125,33 @@ def build_image(r: Rehearsal, workdir: Path) -> str:
     return r.run("crane", "digest", "--tarball", image, quiet=True)
 
 
+def require(*tools: str) -> None:
+    missing = [tool for tool in tools if shutil.which(tool) is None]
+    if missing:
+        raise SystemExit(f"release: {', '.join(missing)} not on PATH: run tools/release "
+                         "(it installs them)")  # fmt: skip
+
+
+def running_image(r: Rehearsal, cluster: Syncing, image: str) -> None:
+    """Waits until Argo CD has rolled the kv Deployment out to `image`, then says what it runs."""
+    cluster.wait_synced(("kv",), SYNC_TIMEOUT)
+    cluster.wait_rolled_out(image, SYNC_TIMEOUT)
+    r.note(f"deployment/kv runs {kv_image(cluster.kubectl)}")
+
+
+def previous_release(repository: str) -> ImageRef:
+    """The release before this one when the checkout's image.yaml pins none: a
+    digest no build made, which kwok's nodes "run" as well as any (they start
+    no container) and the rollback must bring back."""
+    marker = hashlib.sha256(b"kv release rehearsal: the previous release").hexdigest()
+    return ImageRef(repository, "sha256:" + marker)
+
+
 def rehearse(workdir: Path, run_tests: bool) -> None:
-    r = Rehearsal(workdir, steps=8)
+    r = Rehearsal(workdir, steps=10)
 
     r.step("pipeline: buildkite-agent pipeline upload --dry-run (what CI's upload checks)")
-    if shutil.which("buildkite-agent") is None:
-        raise SystemExit(
-            "release: buildkite-agent is not on PATH: run tools/release (it installs it)"
-        )
+    require("buildkite-agent", "crane", "git", *CLUSTER_TOOLS)
     dry_run_env = {**r.env, "BUILDKITE_AGENT_ACCESS_TOKEN": "local-dry-run"}
     uploaded = r.run(
         "buildkite-agent", "pipeline", "upload", "--dry-run", "--format", "yaml", PIPELINE,
@@ -147,26 +181,55 @@ def rehearse(workdir: Path, run_tests: bool) -> None:
     for line in rendered.read_text().splitlines():
         r.note("| " + line)
 
-    r.step("promote: commit the digest to a local bare repository (GitHub in CI)")
-    remote, seed, checkout = workdir / "gitops.git", workdir / "seed", workdir / "checkout"
-    r.git("init", "--quiet", "--bare", "--initial-branch=main", str(remote), cwd=workdir)
-    r.git("init", "--quiet", "--initial-branch=main", str(seed), cwd=workdir)
-    seeded = seed / DEFAULT_VALUES_FILE
-    seeded.parent.mkdir(parents=True)
-    shutil.copyfile(REPO_ROOT / DEFAULT_VALUES_FILE, seeded)
-    r.git("add", DEFAULT_VALUES_FILE, cwd=seed)
-    r.git("commit", "--quiet", "-m", "seed: the working tree's GitOps values file", cwd=seed)
-    r.git("push", "--quiet", str(remote), "HEAD:refs/heads/main", cwd=seed)
+    r.step("cluster: tools/cluster up, bootstrap.sh, Argo CD syncing a local bare repository "
+           "(GKE, its Argo CD and GitHub in prod)")  # fmt: skip
+    previous = (ImageRef(current.repository, current.digest) if current.digest
+                else previous_release(current.repository))  # fmt: skip
+    if previous.digest == digest:
+        raise SystemExit(f"release: {DEFAULT_VALUES_FILE} already pins the built digest: "
+                         "there is nothing to roll out or back")  # fmt: skip
+
+    def first_release(remote: GitRemote) -> None:
+        if current.digest:
+            return  # the seeded image.yaml already pins a release
+        r.run(PROMOTE, "commit", "-C", remote.work, "--digest", previous.digest,
+              "--source-commit", "0" * 40, env=remote.env)  # fmt: skip
+
+    version = "v" + pins()["argocd"]
+    with syncing(workdir, version, first_release, SYNC_TIMEOUT) as cluster:
+        r.note(f"API server {kubeconfig_server(cluster)}; Argo CD {version} on ports "
+               f"{' '.join(map(str, cluster.argocd.ports))}; every Application Synced")  # fmt: skip
+        running_image(r, cluster, str(previous))
+        deliver(r, workdir, cluster, current.repository, digest, previous)
+    r.note("stopped: Argo CD, then tools/cluster down")
+    print(f"\nrelease: rehearsal passed; artifacts in {workdir}", flush=True)
+
+
+def kubeconfig_server(cluster: Syncing) -> str:
+    config = yaml.safe_load(cluster.kubectl.kubeconfig.read_text())
+    return str(config["clusters"][0]["cluster"]["server"])
+
+
+def deliver(
+    r: Rehearsal, workdir: Path, cluster: Syncing, repository: str, digest: str,
+    previous: ImageRef,
+) -> None:  # fmt: skip
+    """The promote to rollback steps, against the remote Argo CD syncs from."""
+    r.step("promote: commit the digest to the GitOps repository (GitHub in CI)")
+    remote, checkout = cluster.remote.bare, workdir / "checkout"
     r.git("clone", "--quiet", str(remote), str(checkout), cwd=workdir)
     r.git("checkout", "--quiet", "--detach", cwd=checkout)  # as a CI checkout is
     source = r.git("rev-parse", "HEAD", cwd=REPO_ROOT)
     promote_args = (
-        PROMOTE, "commit", "-C", checkout, "--repository", current.repository,
+        PROMOTE, "commit", "-C", checkout, "--repository", repository,
         "--digest", digest, "--source-commit", source,
     )  # fmt: skip
     r.run(*promote_args)
     promoted = r.git("rev-parse", "main", cwd=remote)
     r.git("show", "--stat", "--format=%H%n%B", promoted, cwd=remote)
+
+    r.step("sync: Argo CD rolls the kv Deployment out to the built digest")
+    running_image(r, cluster, str(ImageRef(repository, digest)))
 
     r.step("rerun: the same promotion again changes nothing")
     r.run(*promote_args)
@@ -179,19 +242,20 @@ def rehearse(workdir: Path, run_tests: bool) -> None:
         raise SystemExit("release: the promote commit would trigger another promotion")
     r.note("the promote commit builds no image and promotes nothing")
 
-    r.step("rollback: git revert of the promote commit, then a build that must not undo it")
+    r.step("rollback: git revert of the promote commit, Argo CD rolls kv back, then a build "
+           "that must not undo it")  # fmt: skip
     r.git("checkout", "--quiet", "--detach", "FETCH_HEAD", cwd=checkout)
     r.git("revert", "--no-edit", "HEAD", cwd=checkout)
     r.git("push", "--quiet", "origin", "HEAD:refs/heads/main", cwd=checkout)
     reverted = r.git("rev-parse", "main", cwd=remote)
     restored = parse(r.git("show", f"main:{DEFAULT_VALUES_FILE}", cwd=remote, quiet=True) + "\n")
-    r.note(f"prod pins {restored.digest or 'nothing (the seed had no digest)'} again")
+    r.note(f"prod pins {restored.digest} again")
+    running_image(r, cluster, str(previous))
     if delivers(r, checkout, reverted):
         raise SystemExit("release: the revert would rebuild and promote the image it rolled back")
     r.run(*promote_args)  # the next ordinary build's promotion
     if r.git("rev-parse", "main", cwd=remote) != reverted:
         raise SystemExit("release: a promotion after the rollback brought the digest back")
-    print(f"\nrelease: rehearsal passed; artifacts in {workdir}", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,7 +269,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     if any(workdir.iterdir()):
         parser.error(f"--workdir {workdir} must be empty")
-    rehearse(workdir.resolve(), run_tests=not args.skip_tests)
+    try:
+        rehearse(workdir.resolve(), run_tests=not args.skip_tests)
+    except (RuntimeError, TimeoutError) as error:  # the cluster's steps; it is stopped by now
+        raise SystemExit(f"release: {error}") from error
     return 0
 
 

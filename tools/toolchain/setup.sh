@@ -345,8 +345,10 @@ kv_areas() {
         esac
         ;;
       .buildkite* | tools/delivery* | tools/tests/test_pipeline* | tools/tests/test_promote* | \
-        tools/tests/test_release* | tools/tests/test_toolchain*)
+        tools/tests/test_toolchain*)
         areas+=(delivery) ;;
+      # The rehearsal drives the local cluster and Argo CD.
+      tools/tests/test_release*) areas+=(delivery deploy cluster argocd) ;;
       tools/benchmark*) areas+=(service bench) ;;
       tools/bazel* | tools/tests/test_bazel*) areas+=(bazel) ;;
       # mypy reads every module, the bench's (matplotlib) too.
