@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,6 +34,22 @@ START_FAILURES = (AlreadyRunning, ProcessExitedWithError)
 def free_port() -> int:
     """A TCP port on loopback that nothing uses right now."""
     return port_for.select_random()
+
+
+def start_on_free_ports(
+    start: Callable[[], None], fixed_port: bool, repick: Callable[[], None]
+) -> None:
+    """start(); when a picked port turns out to be taken (or the process exits
+    before it answers), repick() and start again, up to START_ATTEMPTS times,
+    unless the caller chose the port."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            start()
+            return
+        except START_FAILURES:
+            if fixed_port or attempt == START_ATTEMPTS:
+                raise
+            repick()
 
 
 class RedisServer:
@@ -75,22 +91,26 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        for attempt in range(1, START_ATTEMPTS + 1):
-            self.executor = TCPExecutor(
-                self._command(), host=HOST, port=self.port, timeout=15,
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-            try:
-                self.executor.start()
-                break
-            except START_FAILURES as error:
-                self.executor = None
-                if self.fixed_port or self._started or attempt == START_ATTEMPTS:
-                    raise RuntimeError(f"{error}; redis-server said: {self._log_tail()}") from error
-                self.port = free_port()
-                self.bus_port = free_port() if self.bus_port else None
+        try:
+            # A restart keeps its port: clients already hold the URL.
+            start_on_free_ports(self._start_once, self.fixed_port or self._started, self._repick)
+        except START_FAILURES as error:
+            raise RuntimeError(f"{error}; redis-server said: {self._log_tail()}") from error
         self._started = True
         return self
+
+    def _start_once(self) -> None:
+        self.executor = None
+        executor = TCPExecutor(
+            self._command(), host=HOST, port=self.port, timeout=15,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        executor.start()
+        self.executor = executor
+
+    def _repick(self) -> None:
+        self.port = free_port()
+        self.bus_port = free_port() if self.bus_port else None
 
     def _command(self) -> list[str]:
         return [
@@ -154,24 +174,24 @@ class Gunicorn:
     def start(self, timeout: float = 20.0) -> Gunicorn:
         """Starts gunicorn and waits until /healthz answers; a picked port
         that turns out to be taken is picked again (as RedisServer does)."""
-        for attempt in range(1, START_ATTEMPTS + 1):
-            with self.log_path.open("a") as log:
-                self.executor = HTTPExecutor(
-                    [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "kv.wsgi:app"],
-                    url=f"{self.url}/healthz", method="GET", cwd=str(SERVICE_DIR),
-                    envvars={**self.env, "PORT": str(self.port)},
-                    # Long enough for the graceful stop the shutdown tests measure.
-                    timeout=max(timeout, 30.0), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                )  # fmt: skip
-                try:
-                    self.executor.start()
-                    return self
-                except START_FAILURES:
-                    self.executor = None
-                    if self.fixed_port or attempt == START_ATTEMPTS:
-                        raise
-                    self.port = free_port()
-        raise AssertionError("unreachable")
+        start_on_free_ports(lambda: self._start_once(timeout), self.fixed_port, self._repick)
+        return self
+
+    def _start_once(self, timeout: float) -> None:
+        self.executor = None
+        with self.log_path.open("a") as log:
+            executor = HTTPExecutor(
+                [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "kv.wsgi:app"],
+                url=f"{self.url}/healthz", method="GET", cwd=str(SERVICE_DIR),
+                envvars={**self.env, "PORT": str(self.port)},
+                # Long enough for the graceful stop the shutdown tests measure.
+                timeout=max(timeout, 30.0), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            )  # fmt: skip
+            executor.start()
+        self.executor = executor
+
+    def _repick(self) -> None:
+        self.port = free_port()
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace")
