@@ -4,8 +4,9 @@ The names and numbers other areas use come from the prod Terraform root's
 `platform` object (infra/envs/prod/platform.tf), evaluated by the real
 Terraform CLI and google provider with `terraform console` (no state, no
 cloud: the object is built from inputs). The chart's README comes from
-helm-docs, the modules' interfaces in their READMEs from
-terraform-config-inspect. `tools/generate` runs this with the pinned tools on PATH;
+helm-docs and its values.schema.json from helm-values-schema-json (the
+values' `# @schema` annotations), the modules' interfaces in their READMEs
+from terraform-config-inspect. `tools/generate` runs this with the pinned tools on PATH;
 tools/tests/test_generated_files.py runs it into a scratch directory and
 compares.
 """
@@ -234,6 +235,16 @@ def chart_readme(repo: Path) -> str:
         return (chart / "README.md").read_text()
 
 
+def values_schema(repo: Path) -> str:
+    """The chart's values schema, as helm-values-schema-json writes it from
+    values.yaml with the chart's .schema.yaml (which bundles schema/)."""
+    generator = _tool("helm-values-schema-json", "run tools/generate (it installs the pinned one)")
+    with tempfile.TemporaryDirectory(prefix="kv-values-schema-") as scratch:
+        output = Path(scratch) / "values.schema.json"
+        _run([generator, "--output", str(output)], repo / CHART, dict(os.environ))
+        return output.read_text()
+
+
 def module_readme(module: Path) -> str:
     """The README's hand-written part, then the module's interface as
     terraform-config-inspect prints it (its title line names the directory)."""
@@ -259,6 +270,7 @@ def generated_files(repo: Path) -> dict[Path, str]:
         PLATFORM_JSON: lambda: platform_json(platform),
         CAPACITY_TFVARS: lambda: capacity,
         CHART / "README.md": lambda: chart_readme(repo),
+        CHART / "values.schema.json": lambda: values_schema(repo),
     }
     for module in sorted(p for p in (repo / MODULES).iterdir() if (p / "versions.tf").is_file()):
         writers[(module / "README.md").relative_to(repo)] = partial(module_readme, module)

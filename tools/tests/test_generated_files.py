@@ -1,6 +1,7 @@
 """Every generated file is what tools/generate writes from its source today
 (infra/envs/prod's `platform` output through the real Terraform, the chart's
-README through helm-docs, the modules' inputs and outputs through
+README through helm-docs and its values schema through
+helm-values-schema-json, the modules' inputs and outputs through
 terraform-config-inspect): a stale or hand-edited copy fails here."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The generator's output for the current sources, in a scratch directory."""
     require_tool("terraform")
     require_tool("helm-docs")
+    require_tool("helm-values-schema-json")
     require_tool("terraform-config-inspect")
     out = tmp_path_factory.mktemp("generated")
     result = subprocess.run(
