@@ -2,6 +2,8 @@
 // binary. `go install module@version` fails on it (the module's version list
 // cannot be read to check for deprecation), so this wrapper module requires
 // the version mise.toml pins (tools/tests/test_toolchain.py checks they agree).
+// golang.org/x/sys is raised to the version helm-unittest and buildkite-agent
+// build with, so the shared build cache compiles it once.
 module github.com/example-org/kv-platform/tools/toolchain/go/helm-values-schema-json
 
 go 1.26.0
@@ -27,5 +29,5 @@ require (
 	github.com/spf13/pflag v1.0.10 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
 	go.yaml.in/yaml/v3 v3.0.4 // indirect
-	golang.org/x/sys v0.34.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 )
