@@ -75,8 +75,6 @@ def test_google_provider_pins_agree() -> None:
     for module in MODULES:
         text = (module / "versions.tf").read_text()
         assert f'version = ">= {pinned}, < {major + 1}.0.0"' in text, config_id(module)
-    readme = (INFRA / "README.md").read_text()
-    assert f"google provider {pinned}" in readme, "infra/README.md must name the pinned provider"
 
 
 def test_python_tool_locks_match_their_pins() -> None:
@@ -89,24 +87,6 @@ def test_python_tool_locks_match_their_pins() -> None:
     checkov_lock = REPO_ROOT / "tools" / "checkov" / "requirements.lock"
     assert f"checkov=={checkov_pin[1]} " in checkov_lock.read_text()
     assert "--hash=sha256:" in checkov_lock.read_text()
-
-
-def test_provider_lock_file_pins_the_version_or_its_creation_is_documented() -> None:
-    # The lock file's checksums are the registry's: it is created with
-    # `terraform providers lock` (infra/README.md) and committed; tests never
-    # consult it (dev_overrides).
-    lock = PROD / ".terraform.lock.hcl"
-    if lock.exists():
-        pinned = tool_versions()["KV_GOOGLE_PROVIDER_VERSION"]
-        entry = re.search(
-            r'provider "registry.terraform.io/hashicorp/google" \{\n\s*version\s*=\s*"([^"]+)"',
-            lock.read_text(),
-        )
-        assert entry, "the lock file has no entry for hashicorp/google"
-        assert entry[1] == pinned
-    else:
-        readme = (INFRA / "README.md").read_text()
-        assert "terraform providers lock" in readme, "document how the lock file is created"
 
 
 def test_no_service_account_key_is_created_anywhere() -> None:

@@ -6,7 +6,8 @@ Terraform CLI and google provider with `terraform console` (no state, no
 cloud: the object is built from inputs). The chart's README comes from
 helm-docs and its values.schema.json from helm-values-schema-json (the
 values' `# @schema` annotations), the modules' interfaces in their READMEs
-from terraform-config-inspect. `tools/generate` runs this with the pinned tools on PATH;
+from terraform-config-inspect, and the service's configuration table from
+kv.config.Config. `tools/generate` runs this with the pinned tools on PATH;
 tools/tests/test_generated_files.py runs it into a scratch directory and
 compares.
 """
@@ -25,7 +26,7 @@ import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 
@@ -45,6 +46,12 @@ MODULES = Path("infra/modules")
 # Module READMEs: the prose above this line is written by hand, the inputs,
 # outputs and resources below it by terraform-config-inspect.
 MODULE_DOCS_MARKER = f"<!-- {MARK} below this line (terraform-config-inspect); do not edit -->"
+# services/README.md: the configuration table between these lines comes from
+# kv.config.Config (each setting's variable, default, bounds and docstring).
+SERVICE = Path("services/kv")
+SERVICES_README = Path("services/README.md")
+CONFIG_BEGIN = f"<!-- {MARK} below this line from kv.config.Config; do not edit -->"
+CONFIG_END = "<!-- end of the generated configuration table -->"
 # Sources of generated files that are themselves templates of them (the
 # chart README's first line, marked, is in its helm-docs template).
 TEMPLATES = (GATEWAY_TEMPLATE, CHART / "README.md.gotmpl")
@@ -245,16 +252,67 @@ def values_schema(repo: Path) -> str:
         return output.read_text()
 
 
+def _regenerated(path: Path, begin: str, body: str, end: str = "") -> str:
+    """The file at `path` with what follows its line `begin` (up to the line
+    `end`, if given; else to the end of the file) replaced by `body`."""
+    before, found, rest = path.read_text().partition(begin)
+    if not found:
+        raise GenerateError(f"{path} has no line {begin}")
+    after = ""
+    if end:
+        _, found, tail = rest.partition(end)
+        if not found:
+            raise GenerateError(f"{path} has no line {end} after {begin}")
+        after = end + tail
+    return f"{before}{begin}\n\n{body}{after}"
+
+
 def module_readme(module: Path) -> str:
     """The README's hand-written part, then the module's interface as
     terraform-config-inspect prints it (its title line names the directory)."""
-    hand, marker, _ = (module / "README.md").read_text().partition(MODULE_DOCS_MARKER)
-    if not marker:
-        raise GenerateError(f"{module}/README.md has no line {MODULE_DOCS_MARKER}")
     inspect = _tool("terraform-config-inspect", "run tools/generate (it installs the pinned one)")
     printed = _run([inspect, "."], module, dict(os.environ))
     body = printed.lstrip("\n").removeprefix("# Module `.`\n").lstrip("\n")
-    return f"{hand}{marker}\n\n{body}"
+    return _regenerated(module / "README.md", MODULE_DOCS_MARKER, body)
+
+
+def _setting_default(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    return f"`{value}`"
+
+
+def _setting_allowed(annotation: Any, metadata: list[Any]) -> str:
+    if annotation is bool:
+        return "`true`, `false`"
+    if get_origin(annotation) is Literal:
+        return ", ".join(f"`{choice}`" for choice in get_args(annotation))
+    low = next((m.ge for m in metadata if hasattr(m, "ge")), None)
+    high = next((m.le for m in metadata if hasattr(m, "le")), None)
+    if low is not None and high is not None:
+        return f"{low} to {high}"
+    return ""
+
+
+def configuration_table(repo: Path) -> str:
+    """services/README.md with its configuration table written from
+    kv.config.Config: one row per environment variable the service reads."""
+    if str(repo / SERVICE) not in sys.path:
+        sys.path.insert(0, str(repo / SERVICE))
+    from kv import config  # the service's own module, from its source
+
+    rows = ["| variable | default | allowed | meaning |", "|---|---|---|---|"]
+    for name, field in config.Config.model_fields.items():
+        meaning = " ".join((field.description or "").split())
+        if not meaning:
+            raise GenerateError(f"kv.config.Config.{name} has no docstring")
+        allowed = _setting_allowed(field.annotation, field.metadata)
+        default = _setting_default(field.default)
+        rows.append(f"| `{config.variable(name)}` | {default} | {allowed} | {meaning} |")
+    table = "\n".join(rows) + "\n\n"
+    return _regenerated(repo / SERVICES_README, CONFIG_BEGIN, table, CONFIG_END)
 
 
 def generated_files(repo: Path) -> dict[Path, str]:
@@ -271,6 +329,7 @@ def generated_files(repo: Path) -> dict[Path, str]:
         CAPACITY_TFVARS: lambda: capacity,
         CHART / "README.md": lambda: chart_readme(repo),
         CHART / "values.schema.json": lambda: values_schema(repo),
+        SERVICES_README: lambda: configuration_table(repo),
     }
     for module in sorted(p for p in (repo / MODULES).iterdir() if (p / "versions.tf").is_file()):
         writers[(module / "README.md").relative_to(repo)] = partial(module_readme, module)

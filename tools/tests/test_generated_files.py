@@ -2,7 +2,8 @@
 (infra/envs/prod's `platform` output through the real Terraform, the chart's
 README through helm-docs and its values schema through
 helm-values-schema-json, the modules' inputs and outputs through
-terraform-config-inspect): a stale or hand-edited copy fails here."""
+terraform-config-inspect, the service's configuration table from
+kv.config.Config): a stale or hand-edited copy fails here."""
 
 from __future__ import annotations
 

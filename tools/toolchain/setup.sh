@@ -378,7 +378,6 @@ kv_areas() {
       tools/bazel* | tools/tests/test_bazel*) areas+=(bazel) ;;
       # mypy reads every module, the bench's (matplotlib) too.
       tools/tests/test_python_quality*) areas+=(bench) ;;
-      tools/tests/test_docs_agree*) ;;
       *) all=1 ;;
     esac
   done

@@ -43,48 +43,87 @@ class Config(BaseSettings):
         allow_inf_nan=False,
         extra="ignore",
         str_strip_whitespace=True,
+        # Each setting's docstring is its description (services/README.md's
+        # configuration table is generated from them).
+        use_attribute_docstrings=True,
     )
 
     # -- the server (gunicorn.conf.py) ----------------------------------------
     host: str = env("HOST", "0.0.0.0")  # noqa: S104 (a pod listens on its own IP)
+    """Listen address (`tools/dev` uses 127.0.0.1)."""
     port: int = env("PORT", 8080, ge=1, le=65535)
-    # Liveness, answered by gunicorn's master apart from the request threads.
+    """Listen port of the API."""
     health_port: int = env("KV_HEALTH_PORT", 8081, ge=1, le=65535)
+    """Port of the liveness listener: `/healthz` answered by the gunicorn master, apart from
+    the request threads."""
     gunicorn_workers: int = env("GUNICORN_WORKERS", 2, ge=1, le=64)
+    """Worker processes."""
     gunicorn_threads: int = env("GUNICORN_THREADS", 4, ge=1, le=256)
+    """Request threads per worker."""
     gunicorn_graceful_timeout: int = env("GUNICORN_GRACEFUL_TIMEOUT", 25, ge=1, le=3600)
+    """Seconds in-flight requests get after SIGTERM (which comes after the pod's preStop
+    sleep)."""
 
     # -- Redis ----------------------------------------------------------------
     redis_url: str = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+    """`redis://`, or `rediss://` for TLS."""
     redis_mode: Literal["standalone", "cluster"] = env("KV_REDIS_MODE", "standalone")
+    """`cluster` for Memorystore for Redis Cluster."""
     redis_tls_ca_file: str | None = env("KV_REDIS_TLS_CA_FILE", None)
+    """CA bundle that signs the Redis server certificate."""
     redis_tls_check_hostname: bool = env("KV_REDIS_TLS_CHECK_HOSTNAME", True)
+    """Verify the server name too (Memorystore certificates name node IPs: set false there;
+    the chain is still verified)."""
     redis_auth: Literal["none", "password", "iam"] = env("KV_REDIS_AUTH", "none")
+    """`password` (a mounted file) or `iam` (workload identity access tokens)."""
     redis_username: str | None = env("KV_REDIS_USERNAME", None)
+    """ACL user."""
     redis_password_file: str | None = env("KV_REDIS_PASSWORD_FILE", None)
+    """Mounted password file, re-read on reconnect."""
     redis_connect_timeout_s: float = env("KV_REDIS_CONNECT_TIMEOUT_S", 1.0, ge=0.01, le=60)
+    """Seconds per connection attempt; 3 attempts at most, then 503."""
     redis_command_timeout_s: float = env("KV_REDIS_COMMAND_TIMEOUT_S", 1.0, ge=0.01, le=60)
+    """Seconds per command attempt; 3 attempts at most, then 503."""
     redis_max_connections: int = env("KV_REDIS_MAX_CONNECTIONS", 32, ge=1, le=10_000)
+    """Connection pool bound per worker; at least `GUNICORN_THREADS`."""
     write_min_replicas: int = env("KV_WRITE_MIN_REPLICAS", 0, ge=0, le=16)
+    """Replicas that must acknowledge a write (`WAIT`) before 200."""
     write_replica_timeout_ms: int = env("KV_WRITE_REPLICA_TIMEOUT_MS", 200, ge=1, le=60_000)
+    """Milliseconds a write waits for them; shorter than the command timeout."""
     metadata_host: str = env("GCE_METADATA_HOST", "metadata.google.internal")
+    """Where `KV_REDIS_AUTH=iam` gets access tokens."""
 
     # -- the API --------------------------------------------------------------
     key_prefix: str = env("KV_KEY_PREFIX", "kv:")
+    """The service only lists and deletes keys under it."""
     max_key_bytes: int = env("KV_MAX_KEY_BYTES", 1024, ge=1, le=64 * 1024)
+    """Longest key, UTF-8 bytes."""
     max_value_bytes: int = env("KV_MAX_VALUE_BYTES", MiB, ge=1, le=512 * MiB)
-    max_body_bytes: int = env("KV_MAX_BODY_BYTES", 0, ge=0, le=1024 * MiB)  # 0: derived
+    """Longest value, UTF-8 bytes."""
+    max_body_bytes: int = env("KV_MAX_BODY_BYTES", 0, ge=0, le=1024 * MiB)
+    """Request body limit (413 above it); 0: 2 x (key + value) + 4 KiB."""
     random_write_max: int = env("KV_RANDOM_WRITE_MAX", 100, ge=1, le=10_000)
+    """Largest `count` for `POST /write` without a payload."""
     list_batch: int = env("KV_LIST_BATCH", 1000, ge=1, le=100_000)
+    """SCAN batch of a streamed `/list`."""
     list_page_max: int = env("KV_LIST_PAGE_MAX", 10_000, ge=1, le=1_000_000)
+    """Largest `limit` of `/list`."""
     list_batch_bytes: int = env("KV_LIST_BATCH_BYTES", 2 * MiB, ge=64 * 1024, le=512 * MiB)
+    """Most bytes of values one `/list` reads at a time (see "Memory of /list")."""
     status_cache_s: float = env("KV_STATUS_CACHE_S", 1.0, ge=0, le=60)
+    """`GET /` answers from a Redis check at most this old (per worker; failures are never
+    cached; `/readyz` always checks)."""
     auth_tokens_file: str | None = env("KV_AUTH_TOKENS_FILE", None)
+    """Bearer tokens (one per line) for writes and deletes, and reads when protected; unset:
+    no auth."""
     auth_reads: Literal["open", "protected"] = env("KV_AUTH_READS", "open")
+    """`protected`: reads need a token too."""
 
     # -- logs -----------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = env("KV_LOG_LEVEL", "INFO")
+    """`WARNING` drops the per-request lines of 2xx-4xx answers."""
     gcp_project: str | None = env("KV_GCP_PROJECT", None)
+    """Turns trace IDs into Cloud Logging trace resource names."""
 
     @classmethod
     def from_env(cls) -> Config:
