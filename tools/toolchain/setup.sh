@@ -117,9 +117,25 @@ kv_python() {
   kv_die "Python $want not found (install it, e.g. apt-get install python$want-venv)"
 }
 
+# _kv_locked DIR COMMAND...: runs COMMAND holding DIR's set-up lock, so two
+# set-ups of one virtualenv (tools/dev started while tools/test installs)
+# take turns instead of writing it at once.
+_kv_locked() {
+  local dir="$1" fd rc=0
+  shift
+  mkdir -p "$dir" && exec {fd}>>"$dir/.setup.lock" && flock "$fd" || return 1
+  "$@" || rc=$?
+  exec {fd}>&-
+  return "$rc"
+}
+
+_kv_make_venv() { # DIR
+  [ -x "$1/bin/python" ] || "$(kv_python)" -m venv "$1"
+}
+
 # kv_python_venv DIR: a virtualenv at DIR (created once).
 kv_python_venv() {
-  [ -x "$1/bin/python" ] || "$(kv_python)" -m venv "$1" || kv_die "cannot create virtualenv $1"
+  [ -x "$1/bin/python" ] || _kv_locked "$1" _kv_make_venv "$1" || kv_die "cannot create virtualenv $1"
   printf '%s\n' "$1"
 }
 
@@ -135,15 +151,24 @@ _kv_pip_install() { # VENV LOCK
 # kv_pip_sync VENV LOCK...: installs each hashed lock into VENV once per
 # content of the lock.
 kv_pip_sync() {
-  local venv="$1" lock want stamp
+  local venv="$1" lock
   shift
   for lock in "$@"; do
-    want="$(sha256sum "$lock" | cut -c1-12)"
-    stamp="$(_kv_lock_stamp "$venv" "$lock")"
-    # The stamp names the lock's hash, so a changed lock is not "ready".
-    [ "$(cut -c1-12 "$stamp" 2>/dev/null)" = "$want" ] || rm -f "$stamp"
-    kv_step installed "${lock#"$KV_ROOT"/}" "into ${venv/#"$KV_ROOT"\//}" "$stamp" _kv_pip_install "$venv" "$lock" || true
+    if [ "$KV_PLAN" = count ]; then
+      _kv_pip_sync_one "$venv" "$lock"
+    else
+      _kv_locked "$venv" _kv_pip_sync_one "$venv" "$lock" || kv_die "cannot lock $venv"
+    fi
   done
+}
+
+_kv_pip_sync_one() { # VENV LOCK
+  local want stamp
+  want="$(sha256sum "$2" | cut -c1-12)"
+  stamp="$(_kv_lock_stamp "$1" "$2")"
+  # The stamp names the lock's hash, so a changed lock is not "ready".
+  [ "$(cut -c1-12 "$stamp" 2>/dev/null)" = "$want" ] || rm -f "$stamp"
+  kv_step installed "${2#"$KV_ROOT"/}" "into ${1/#"$KV_ROOT"\//}" "$stamp" _kv_pip_install "$1" "$2" || true
 }
 
 # The project virtualenv with the service's runtime lock (and the test lock
