@@ -83,18 +83,10 @@ class Processes:
             self.executors.append(executor)
             try:
                 executor.start()
-            except ProcessExitedWithError as error:
+            except (AlreadyRunning, ProcessExitedWithError, TimeoutExpired) as error:
                 raise RuntimeError(
-                    f"{name} exited with status {error.exit_code} before it listened on "
-                    f"{HOST}:{port}; see {log_path}"
+                    f"{name} did not start listening on {HOST}:{port}: {error} See {log_path}"
                 ) from error
-            except TimeoutExpired as error:
-                raise TimeoutError(
-                    f"{name}: nothing listened on {HOST}:{port} within {TIMEOUT_S} s; "
-                    f"see {log_path}"
-                ) from error
-            except AlreadyRunning as error:
-                raise RuntimeError(f"{name}: {HOST}:{port} was already taken") from error
         if executor.process is None:  # mirakuru clears it only when the start fails
             raise RuntimeError(f"{name} did not start; see {log_path}")
         return executor.process

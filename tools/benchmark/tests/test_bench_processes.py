@@ -19,7 +19,10 @@ def test_a_server_that_exits_before_it_listens_fails_at_once_naming_its_log(
 ) -> None:
     procs = Processes(tmp_path / "logs")
     started = time.monotonic()
-    with procs.running(), pytest.raises(RuntimeError, match="exited with status 3") as failed:
+    with (
+        procs.running(),
+        pytest.raises(RuntimeError, match="exited with a non-zero code: 3") as failed,
+    ):
         procs.start(
             "broken",
             [sys.executable, "-c", "print('no such config'); raise SystemExit(3)"],
