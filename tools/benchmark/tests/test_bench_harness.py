@@ -134,9 +134,10 @@ def test_no_process_outlives_the_run(tiny_run: tuple[Path, dict[str, Any], str])
 def test_an_interrupted_run_stops_every_process_and_frees_every_port(
     signum: signal.Signals, tmp_path: Path
 ) -> None:
+    # TMPDIR: the work folder (with the logs a failed run keeps) goes in tmp_path.
     bench = subprocess.Popen(
-        _bench(tmp_path), cwd=REPO_ROOT, env=_ENV, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True,
+        _bench(tmp_path / "out"), cwd=REPO_ROOT, env={**_ENV, "TMPDIR": str(tmp_path)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         assert bench.stderr is not None
@@ -158,6 +159,14 @@ def test_an_interrupted_run_stops_every_process_and_frees_every_port(
     assert [process for process in started if _alive(process)] == []
     assert len(ports) >= 6
     assert [port for port in ports if _answers(port)] == []
+    # Each process logged to logs/<name>.log; gunicorn was stopped gracefully (SIGTERM).
+    logs = next(tmp_path.glob("kv-bench-*/logs"))
+    names = {"service", "upstream", "floor"}
+    assert {p.name for p in logs.iterdir()} >= {
+        f"{n}{s}.log" for n in names for s in ("", "-redis")
+    }
+    for name in names:
+        assert "Handling signal: term" in (logs / f"{name}.log").read_text()
 
 
 def _alive(process: psutil.Process) -> bool:
