@@ -11,8 +11,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import psutil
+
 from tools.benchmark import wrk
-from tools.benchmark.processes import proc_stat, reset_peak
+from tools.benchmark.processes import peak_rss_kib, reset_peak
 from tools.benchmark.servers import Server
 
 LIST_VALUE = b"v" * 64
@@ -74,9 +76,10 @@ def _cpu(pids: Iterable[int]) -> dict[int, float]:
     out = {}
     for pid in pids:
         try:
-            out[pid] = proc_stat(pid).cpu_s
-        except (FileNotFoundError, ProcessLookupError):
+            times = psutil.Process(pid).cpu_times()
+        except psutil.NoSuchProcess:
             continue
+        out[pid] = times.user + times.system
     return out
 
 
@@ -234,11 +237,15 @@ def warm_up(server: Server, endpoint: wrk.Endpoint, connections: int, duration_s
 
 
 def memory(server: Server) -> dict[str, int]:
-    return {str(pid): proc_stat(pid).rss_kib for pid in server.workers()}
+    return {str(pid): _rss_kib(pid) for pid in server.workers()}
 
 
 def threads(server: Server) -> dict[str, int]:
-    return {str(pid): proc_stat(pid).threads for pid in server.workers()}
+    return {str(pid): psutil.Process(pid).num_threads() for pid in server.workers()}
+
+
+def _rss_kib(pid: int) -> int:
+    return int(psutil.Process(pid).memory_info().rss // 1024)
 
 
 class _Lister:
@@ -251,7 +258,7 @@ class _Lister:
         self.workers = server.workers()
         for pid in self.workers:
             reset_peak(pid)
-        self.before = {pid: proc_stat(pid).rss_kib for pid in self.workers}
+        self.before = {pid: _rss_kib(pid) for pid in self.workers}
         self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
         self.timings: list[float] = []
         self.body = b""
@@ -269,7 +276,7 @@ class _Lister:
         return self.timings[-1]
 
     def result(self) -> ListRun:
-        peak = max(proc_stat(pid).hwm_kib - self.before[pid] for pid in self.workers)
+        peak = max(peak_rss_kib(pid) - self.before[pid] for pid in self.workers)
         timings = self.timings[1:] if len(self.timings) > 1 else self.timings
         return ListRun(
             server=self.server.name,

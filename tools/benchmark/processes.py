@@ -1,96 +1,114 @@
-"""Processes the bench starts, and what /proc says about them.
+"""The processes a bench run starts, and the per-process numbers it reads.
 
-Every server runs in its own session (process group) so stopping it stops
-its workers too, and the Supervisor stops all of them on exit, on Ctrl-C and
-on SIGTERM: a bench run leaves no process behind.
+mirakuru starts each one in its own process group (stopping a gunicorn
+master stops its workers too), waits until it listens, and fails at once if
+it exits first. Processes stops all of them on exit, on an exception, on
+Ctrl-C and on SIGTERM: a bench run leaves no process behind. Ports come from
+port-for, outside the kernel's ephemeral range.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
-import socket
 import subprocess
-import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+import port_for
+from mirakuru import SimpleExecutor, TCPExecutor
+from mirakuru.base import ENV_UUID
+from mirakuru.exceptions import (
+    AlreadyRunning,
+    ProcessExitedWithError,
+    ProcessFinishedWithError,
+    TimeoutExpired,
+)
+
+HOST = "127.0.0.1"
+# To start listening, and to stop after SIGTERM before SIGKILL (gunicorn's
+# graceful stop).
+TIMEOUT_S = 30
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on loopback that nothing uses right now."""
+    return port_for.select_random()
 
 
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+class _OwnEnvironment(SimpleExecutor):
+    """Runs with only the environment it is given (and mirakuru's marker, by
+    which it finds leftovers): gunicorn would take WEB_CONCURRENCY or
+    GUNICORN_CMD_ARGS from the caller's."""
+
+    @property
+    def envvars(self) -> dict[str, str]:
+        return {**self._envvars, ENV_UUID: super().envvars[ENV_UUID]}
 
 
-class Supervisor:
-    """Starts processes in their own process groups and stops them all."""
+class _Server(_OwnEnvironment, TCPExecutor):
+    pass
+
+
+class Processes:
+    """Starts the bench's processes, each logging to <logs>/<name>.log, and stops them."""
 
     def __init__(self, logs: Path) -> None:
         self.logs = logs
-        self.procs: list[subprocess.Popen[bytes]] = []
+        self.executors: list[SimpleExecutor] = []
 
     def start(
-        self, name: str, args: Sequence[str], env: Mapping[str, str], cwd: Path | None = None
-    ) -> subprocess.Popen[bytes]:
+        self,
+        name: str,
+        args: Sequence[str],
+        env: Mapping[str, str],
+        port: int | None = None,
+        cwd: Path | None = None,
+    ) -> subprocess.Popen[str]:
+        """Starts args; with a port, returns once something listens on it."""
         self.logs.mkdir(parents=True, exist_ok=True)
-        with open(self.logs / f"{name}.log", "ab") as log:
-            proc = subprocess.Popen(
-                list(args),
-                env=dict(env),
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+        log_path = self.logs / f"{name}.log"
+        with log_path.open("a") as log:
+            options: dict[str, Any] = {
+                "envvars": dict(env), "cwd": str(cwd) if cwd else None, "timeout": TIMEOUT_S,
+                "stdin": subprocess.DEVNULL, "stdout": log, "stderr": subprocess.STDOUT,
+            }  # fmt: skip
+            executor = (
+                _Server(list(args), host=HOST, port=port, **options)
+                if port
+                else _OwnEnvironment(list(args), **options)
             )
-        self.procs.append(proc)
-        return proc
-
-    def wait_for_port(self, proc: subprocess.Popen[bytes], port: int, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while not port_open(port):
-            if proc.poll() is not None:
-                raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}; see {self.logs}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
-            time.sleep(0.05)
-
-    def stop(self, proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
-        """SIGTERM to the whole group (gunicorn stops gracefully), then SIGKILL."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, sig)
+            self.executors.append(executor)
             try:
-                proc.wait(timeout)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        # Workers that outlive their master would keep the group alive.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        if proc in self.procs:
-            self.procs.remove(proc)
+                executor.start()
+            except (AlreadyRunning, ProcessExitedWithError, TimeoutExpired) as error:
+                raise RuntimeError(
+                    f"{name} did not start listening on {HOST}:{port}: {error} See {log_path}"
+                ) from error
+        if executor.process is None:  # mirakuru clears it only when the start fails
+            raise RuntimeError(f"{name} did not start; see {log_path}")
+        return executor.process
+
+    def stop(self, process: subprocess.Popen[str]) -> None:
+        """SIGTERM to its process group, SIGKILL if it is still there after TIMEOUT_S."""
+        for executor in [e for e in self.executors if e.process is process]:
+            self._stop(executor)
+
+    def _stop(self, executor: SimpleExecutor) -> None:
+        # An exit status is no reason to leave the others running.
+        with contextlib.suppress(ProcessFinishedWithError):
+            executor.stop()
+        self.executors.remove(executor)
 
     def stop_all(self) -> None:
-        for proc in reversed(self.procs[:]):
-            self.stop(proc)
+        for executor in reversed(self.executors[:]):
+            self._stop(executor)
 
     @contextlib.contextmanager
-    def running(self) -> Iterator[Supervisor]:
-        """Stops everything on exit, including on SIGTERM/SIGINT."""
+    def running(self) -> Iterator[Processes]:
+        """Stops everything on leaving, also on SIGTERM and SIGINT."""
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
             raise SystemExit(128 + signum)
@@ -104,43 +122,11 @@ class Supervisor:
                 signal.signal(s, handler)
 
 
-@dataclass(frozen=True)
-class ProcStat:
-    pid: int
-    cpu_s: float  # user + system CPU time
-    rss_kib: int
-    hwm_kib: int  # peak RSS since start or since reset_peak()
-    threads: int
-
-
-def children(pid: int) -> list[int]:
-    """Direct children of pid (gunicorn workers of a master)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return sorted(found)
-
-
-def proc_stat(pid: int) -> ProcStat:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    status = dict(
-        line.split(":", 1)
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-        if ":" in line
-    )
-    return ProcStat(
-        pid=pid,
-        cpu_s=(int(fields[11]) + int(fields[12])) / CLOCK_TICKS,
-        rss_kib=int(status["VmRSS"].split()[0]),
-        hwm_kib=int(status["VmHWM"].split()[0]),
-        threads=int(status["Threads"]),
-    )
+# psutil has no peak RSS (VmHWM) on Linux, nor a way to reset it: /proc has both.
+def peak_rss_kib(pid: int) -> int:
+    """Peak RSS since the process started or since reset_peak()."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmHWM:", 1)[1].split()[0])
 
 
 def reset_peak(pid: int) -> None:

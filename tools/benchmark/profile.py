@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.benchmark import measure, wrk
-from tools.benchmark.processes import Supervisor
+from tools.benchmark.processes import Processes
 from tools.benchmark.servers import Options, Server, start
 
 TOP = 25
@@ -104,7 +104,7 @@ class Profile:
 
 
 def _profile(
-    sup: Supervisor, server: Server, endpoint: wrk.Endpoint, workdir: Path, duration_s: int,
+    procs: Processes, server: Server, endpoint: wrk.Endpoint, workdir: Path, duration_s: int,
     connections: int,
 ) -> Profile:  # fmt: skip
     py_spy = _py_spy()
@@ -112,7 +112,7 @@ def _profile(
     files, spies = [], []
     for pid in server.workers():
         files.append(workdir / f"profile-{server.name}-{endpoint.mode}-{pid}.txt")
-        spies.append(sup.start(
+        spies.append(procs.start(
             f"py-spy-{pid}",
             [py_spy, "record", "--nonblocking", "--gil", "--rate", "250", "--format", "raw",
              "--duration", str(duration_s), "--pid", str(pid), "--output", str(files[-1])],
@@ -121,7 +121,7 @@ def _profile(
     result = measure.load(server, endpoint, connections, duration_s, 1)
     for spy in spies:
         spy.wait(duration_s + 30)
-        sup.procs.remove(spy)
+        procs.stop(spy)
     total, inclusive, own = summarize([f for f in files if f.exists()])
     return Profile(result, total, inclusive, own)
 
@@ -140,14 +140,14 @@ def run(workdir: Path, out: Path, options: Options, duration_s: int = 8) -> Path
         "times the package's share of self samples: an estimate, but one measured the same way "
         "on both servers.",
     ]
-    with Supervisor(workdir / "logs").running() as sup:
-        servers = start(sup, PROFILED, workdir, options)
+    with Processes(workdir / "logs").running() as procs:
+        servers = start(procs, PROFILED, workdir, options)
         for endpoint, connections in CONNECTIONS.items():
             if endpoint == wrk.GET_LIST:
                 for server in servers.values():  # only these keys, as the bench lists them
                     measure.flush(server)
                     measure.seed(server, "list-", LIST_KEYS)
-            profiles = {name: _profile(sup, server, endpoint, workdir, duration_s, connections)
+            profiles = {name: _profile(procs, server, endpoint, workdir, duration_s, connections)
                         for name, server in servers.items()}  # fmt: skip
             service, floor = profiles["service"], profiles["floor"]
             lines += [

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.benchmark import measure, wrk
-from tools.benchmark.processes import Supervisor
+from tools.benchmark.processes import Processes
 from tools.benchmark.servers import SERVERS, Options, Server, start
 
 
@@ -136,9 +136,9 @@ def run(
     )
     t0 = time.monotonic()
     endpoints = [wrk.ENDPOINTS[name] for name in plan.endpoints]
-    with Supervisor(workdir / "logs").running() as sup:
+    with Processes(workdir / "logs").running() as procs:
         log(f"starting {', '.join(plan.servers)} (logs in {workdir / 'logs'})")
-        servers = start(sup, plan.servers, workdir, options)
+        servers = start(procs, plan.servers, workdir, options)
         results.pids = {name: [s.pid, *s.workers(), s.redis_pid] for name, s in servers.items()}
         results.workers = {name: len(s.workers()) for name, s in servers.items()}
         results.flags = {name: list(s.flags) for name, s in servers.items()}

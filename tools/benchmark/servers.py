@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 import redis
 
 from tools.benchmark import gunicorn_shape
-from tools.benchmark.processes import Supervisor, children, free_port
+from tools.benchmark.processes import Processes, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICE_DIR = REPO_ROOT / "services" / "kv"
@@ -65,7 +66,7 @@ class Server:
 
     def workers(self) -> list[int]:
         """gunicorn's worker processes."""
-        return children(self.pid)
+        return sorted(child.pid for child in psutil.Process(self.pid).children())
 
     def _slots(self) -> list[tuple[int, int]]:
         return list(SLOT.iter_unpack(self.counters.read_bytes()[: SLOTS * SLOT.size]))
@@ -94,7 +95,7 @@ class Server:
         return redis.Redis.from_url(self.redis_url)
 
 
-def start_redis(sup: Supervisor, name: str, workdir: Path) -> tuple[str, int]:
+def start_redis(procs: Processes, name: str, workdir: Path) -> tuple[str, int]:
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError(
@@ -102,13 +103,13 @@ def start_redis(sup: Supervisor, name: str, workdir: Path) -> tuple[str, int]:
         )
     port = free_port()
     (workdir / name).mkdir(parents=True, exist_ok=True)
-    proc = sup.start(
+    proc = procs.start(
         name,
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", str(workdir / name)],
         env={"PATH": "/usr/bin:/bin"},
+        port=port,
     )  # fmt: skip
-    sup.wait_for_port(proc, port)
     return f"redis://127.0.0.1:{port}/0", proc.pid
 
 
@@ -156,7 +157,7 @@ def service_shape(workdir: Path, options: Options) -> dict[str, Any]:
 
 
 def _gunicorn(
-    sup: Supervisor,
+    procs: Processes,
     name: str,
     app: str,
     workdir: Path,
@@ -165,7 +166,7 @@ def _gunicorn(
     flags: Iterable[str] = (),
 ) -> Server:
     """gunicorn with the bench's counters, on its own Redis; `flags` as on a command line."""
-    redis_url, redis_pid = start_redis(sup, f"{name}-redis", workdir)
+    redis_url, redis_pid = start_redis(procs, f"{name}-redis", workdir)
     port = free_port()
     counters = workdir / f"{name}.counters"
     counters.write_bytes(bytes(SLOTS * SLOT.size))
@@ -177,21 +178,21 @@ def _gunicorn(
         "KV_BENCH_COUNTERS": str(counters),
         **env,
     }
-    proc = sup.start(
+    proc = procs.start(
         name,
         [sys.executable, "-m", "gunicorn", "-c", str(BENCH_CONFIG), *flags,
          "--bind", f"127.0.0.1:{port}", app],
         env=full_env,
+        port=port,
         cwd=workdir,
     )  # fmt: skip
-    sup.wait_for_port(proc, port)
     server = Server(name, port, proc.pid, redis_url, redis_pid, counters, env=full_env,
                     flags=tuple(flags))  # fmt: skip
     server.wait_for_workers()
     return server
 
 
-def start_service(sup: Supervisor, workdir: Path, options: Options) -> Server:
+def start_service(procs: Processes, workdir: Path, options: Options) -> Server:
     token = secrets.token_urlsafe(24)
     tokens = workdir / "write-tokens"
     tokens.write_text(token + "\n")
@@ -206,30 +207,30 @@ def start_service(sup: Supervisor, workdir: Path, options: Options) -> Server:
         "KV_HEALTH_PORT": str(free_port()),
         **dict(options.env),
     }
-    server = _gunicorn(sup, "service", "kv.wsgi:app", workdir, options, env)
+    server = _gunicorn(procs, "service", "kv.wsgi:app", workdir, options, env)
     server.key_prefix, server.token = SERVICE_KEY_PREFIX, token
     return server
 
 
-def start_upstream(sup: Supervisor, workdir: Path, options: Options) -> Server:
-    return _gunicorn(sup, "upstream", "tools.benchmark.apps.upstream:app", workdir, options, {},
+def start_upstream(procs: Processes, workdir: Path, options: Options) -> Server:
+    return _gunicorn(procs, "upstream", "tools.benchmark.apps.upstream:app", workdir, options, {},
                      UPSTREAM_COMMAND)  # fmt: skip
 
 
-def start_floor(sup: Supervisor, workdir: Path, options: Options) -> Server:
+def start_floor(procs: Processes, workdir: Path, options: Options) -> Server:
     flags = gunicorn_shape.command_line(service_shape(workdir, options))
-    return _gunicorn(sup, "floor", "tools.benchmark.apps.floor:app", workdir, options, {}, flags)
+    return _gunicorn(procs, "floor", "tools.benchmark.apps.floor:app", workdir, options, {}, flags)
 
 
 STARTERS = {"service": start_service, "upstream": start_upstream, "floor": start_floor}
 
 
 def start(
-    sup: Supervisor, names: Iterable[str], workdir: Path, options: Options
+    procs: Processes, names: Iterable[str], workdir: Path, options: Options
 ) -> dict[str, Server]:
     started: dict[str, Server] = {}
     for name in names:
         if name not in STARTERS:
             raise ValueError(f"unknown server {name!r}; choose from {', '.join(SERVERS)}")
-        started[name] = STARTERS[name](sup, workdir, options)
+        started[name] = STARTERS[name](procs, workdir, options)
     return started

@@ -1,6 +1,6 @@
 """tools/bench end to end in its tiny plan: all three servers start the way
 they are meant to run, wrk drives them, the report and charts are written, and
-nothing is left running.
+nothing is left running, also when the run is interrupted (Ctrl-C, SIGTERM).
 
 No timing is asserted here: this machine is shared, so speed belongs in the
 report (tools/bench), not in a pass/fail test.
@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from tools.benchmark import gunicorn_shape, profile
@@ -24,15 +27,22 @@ from tools.testkit.tooling import REPO_ROOT, require_tool
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], str]:
+def _bench(out: Path) -> list[str]:
     require_tool("wrk")
     require_tool("redis-server")
+    return [sys.executable, "-m", "tools.benchmark", "--plan", "tiny", "--out", str(out)]
+
+
+_ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], str]:
     out = tmp_path_factory.mktemp("bench")
     done = subprocess.run(
-        [sys.executable, "-m", "tools.benchmark", "--plan", "tiny", "--out", str(out)],
+        _bench(out),
         cwd=REPO_ROOT,
-        env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
+        env=_ENV,
         capture_output=True,
         text=True,
         timeout=300,
@@ -117,15 +127,66 @@ def test_no_process_outlives_the_run(tiny_run: tuple[Path, dict[str, Any], str])
     _, results, _ = tiny_run
     pids = [pid for group in results["pids"].values() for pid in group]
     assert pids
-    alive = [pid for pid in pids if Path(f"/proc/{pid}").exists() and not _zombie(pid)]
-    assert alive == []
+    assert [pid for pid in pids if psutil.pid_exists(pid) and _alive(psutil.Process(pid))] == []
 
 
-def _zombie(pid: int) -> bool:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_run_stops_every_process_and_frees_every_port(
+    signum: signal.Signals, tmp_path: Path
+) -> None:
+    # TMPDIR: the work folder (with the logs a failed run keeps) goes in tmp_path.
+    bench = subprocess.Popen(
+        _bench(tmp_path / "out"), cwd=REPO_ROOT, env={**_ENV, "TMPDIR": str(tmp_path)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
+        assert bench.stderr is not None
+        for line in bench.stderr:
+            if line.startswith("run 1/"):  # every server is up and being measured
+                break
+        else:
+            pytest.fail(f"the bench ended ({bench.wait()}) before its first load run")
+        started = psutil.Process(bench.pid).children(recursive=True)
+        ports = {port for process in started for port in _listening(process)}
+        bench.send_signal(signum)
+        said = bench.stderr.read()
+        assert bench.wait(120) == 128 + signum, said[-3000:]
+    finally:
+        if bench.poll() is None:
+            bench.kill()
+    # Three gunicorn masters with their workers, and three redis-servers.
+    assert len(started) >= 9
+    assert [process for process in started if _alive(process)] == []
+    assert len(ports) >= 6
+    assert [port for port in ports if _answers(port)] == []
+    # Each process logged to logs/<name>.log; gunicorn was stopped gracefully (SIGTERM).
+    logs = next(tmp_path.glob("kv-bench-*/logs"))
+    names = {"service", "upstream", "floor"}
+    assert {p.name for p in logs.iterdir()} >= {
+        f"{n}{s}.log" for n in names for s in ("", "-redis")
+    }
+    for name in names:
+        assert "Handling signal: term" in (logs / f"{name}.log").read_text()
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _listening(process: psutil.Process) -> list[int]:
+    try:
+        connections = process.net_connections(kind="tcp")
+    except psutil.NoSuchProcess:  # a wrk run that just ended
+        return []
+    return [c.laddr.port for c in connections if c.status == psutil.CONN_LISTEN]
+
+
+def _answers(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_profile_summary_skips_samples_torn_by_non_blocking_reads(tmp_path: Path) -> None:
