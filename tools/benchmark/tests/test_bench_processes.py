@@ -1,12 +1,12 @@
 """How the bench starts a process: a server that exits before it listens
-fails the run at once, naming its log file, and every process sees only the
-environment the bench gives it, not the caller's."""
+fails the run at once (on its exit status, not a timeout), naming its log
+file, and every process sees only the environment the bench gives it, not
+the caller's."""
 
 from __future__ import annotations
 
 import ast
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,6 @@ def test_a_server_that_exits_before_it_listens_fails_at_once_naming_its_log(
     tmp_path: Path,
 ) -> None:
     procs = Processes(tmp_path / "logs")
-    started = time.monotonic()
     with (
         procs.running(),
         pytest.raises(RuntimeError, match="exited with a non-zero code: 3") as failed,
@@ -29,7 +28,6 @@ def test_a_server_that_exits_before_it_listens_fails_at_once_naming_its_log(
             env={},
             port=free_port(),
         )
-    assert time.monotonic() - started < TIMEOUT_S / 3
     log = tmp_path / "logs" / "broken.log"
     assert str(log) in str(failed.value)
     assert "no such config" in log.read_text()
