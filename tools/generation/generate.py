@@ -6,7 +6,7 @@ Terraform CLI and google provider with `terraform console` (no state, no
 cloud: the object is built from inputs). The chart's README comes from
 helm-docs and its values.schema.json from helm-values-schema-json (the
 values' `# @schema` annotations), the modules' interfaces in their READMEs
-from terraform-config-inspect, and the service's configuration table from
+from terraform-docs, and the service's configuration table from
 kv.config.Config. `tools/generate` runs this with the pinned tools on PATH;
 tools/tests/test_generated_files.py runs it into a scratch directory and
 compares.
@@ -43,9 +43,8 @@ CAPACITY_TFVARS = PROD_ROOT / "capacity.auto.tfvars"
 GATEWAY_TEMPLATE = Path("deploy/platform/gateway/gateway.yaml.template")
 CHART = Path("deploy/charts/kv")
 MODULES = Path("infra/modules")
-# Module READMEs: the prose above this line is written by hand, the inputs,
-# outputs and resources below it by terraform-config-inspect.
-MODULE_DOCS_MARKER = f"<!-- {MARK} below this line (terraform-config-inspect); do not edit -->"
+# How terraform-docs writes the interface part of each module's README.
+TERRAFORM_DOCS_CONFIG = Path("infra/.terraform-docs.yml")
 # services/README.md: the configuration table between these lines comes from
 # kv.config.Config (each setting's variable, default, bounds and docstring).
 SERVICE = Path("services/kv")
@@ -267,13 +266,16 @@ def _regenerated(path: Path, begin: str, body: str, end: str = "") -> str:
     return f"{before}{begin}\n\n{body}{after}"
 
 
-def module_readme(module: Path) -> str:
-    """The README's hand-written part, then the module's interface as
-    terraform-config-inspect prints it (its title line names the directory)."""
-    inspect = _tool("terraform-config-inspect", "run tools/generate (it installs the pinned one)")
-    printed = _run([inspect, "."], module, dict(os.environ))
-    body = printed.lstrip("\n").removeprefix("# Module `.`\n").lstrip("\n")
-    return _regenerated(module / "README.md", MODULE_DOCS_MARKER, body)
+def module_readme(repo: Path, module: Path) -> str:
+    """The module's README as terraform-docs writes it, with the repository's
+    config, into a scratch copy of the module (its markers kept)."""
+    terraform_docs = _tool("terraform-docs", "run tools/generate (it installs the pinned one)")
+    with tempfile.TemporaryDirectory(prefix="kv-terraform-docs-") as scratch:
+        copy = Path(scratch) / module.name
+        shutil.copytree(module, copy, ignore=shutil.ignore_patterns(".terraform*", "tests"))
+        config = str(repo / TERRAFORM_DOCS_CONFIG)
+        _run([terraform_docs, "--config", config, str(copy)], copy, dict(os.environ))
+        return (copy / "README.md").read_text()
 
 
 def _setting_default(value: Any) -> str:
@@ -332,7 +334,7 @@ def generated_files(repo: Path) -> dict[Path, str]:
         SERVICES_README: lambda: configuration_table(repo),
     }
     for module in sorted(p for p in (repo / MODULES).iterdir() if (p / "versions.tf").is_file()):
-        writers[(module / "README.md").relative_to(repo)] = partial(module_readme, module)
+        writers[(module / "README.md").relative_to(repo)] = partial(module_readme, repo, module)
     return {path: write() for path, write in writers.items()}
 
 

@@ -1,8 +1,8 @@
 """Every generated file is what tools/generate writes from its source today
 (infra/envs/prod's `platform` output through the real Terraform, the chart's
 README through helm-docs and its values schema through
-helm-values-schema-json, the modules' inputs and outputs through
-terraform-config-inspect, the service's configuration table from
+helm-values-schema-json, the modules' interfaces through terraform-docs,
+the service's configuration table from
 kv.config.Config): a stale or hand-edited copy fails here."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     require_tool("terraform")
     require_tool("helm-docs")
     require_tool("helm-values-schema-json")
-    require_tool("terraform-config-inspect")
+    require_tool("terraform-docs")
     out = tmp_path_factory.mktemp("generated")
     result = subprocess.run(
         [sys.executable, "-m", "tools.generation.generate", "--output", str(out)],

@@ -18,6 +18,7 @@ WRAPPERS = {
     "buildkite-agent": ("github.com/buildkite/agent/v3", "aqua:buildkite/agent"),
     "etcd": ("go.etcd.io/etcd/server/v3", "etcd"),
     "helm-unittest": ("github.com/helm-unittest/helm-unittest", "aqua:helm-unittest/helm-unittest"),
+    "terraform-docs": ("github.com/terraform-docs/terraform-docs", "terraform-docs"),
     "helm-values-schema-json": (
         "github.com/losisin/helm-values-schema-json/v2",
         "go:github.com/losisin/helm-values-schema-json/v2",

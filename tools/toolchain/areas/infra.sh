@@ -11,9 +11,10 @@ kv_terraform
 kv_go_tool helm helm.sh/helm/v4/cmd/helm "v$(kv_pin helm)"
 kv_go_tool tflint github.com/terraform-linters/tflint "v$(kv_pin tflint)"
 kv_pip_tool checkov "$KV_ROOT/tools/checkov/requirements.lock"
-# Prints each module's inputs and outputs for its README (tools/generate).
-kv_go_tool terraform-config-inspect github.com/hashicorp/terraform-config-inspect \
-  "v$(kv_pin go:github.com/hashicorp/terraform-config-inspect)"
+# Writes each module's requirements, resources, inputs and outputs into its
+# README (tools/generate, with infra/.terraform-docs.yml).
+kv_go_tool terraform-docs github.com/terraform-docs/terraform-docs "v$(kv_pin terraform-docs)" \
+  "$KV_TOOLCHAIN/go/terraform-docs"
 
 _kv_google="$(kv_pin KV_GOOGLE_PROVIDER_VERSION)"
 KV_GOOGLE_PROVIDER_DIR="$KV_CACHE/bin/terraform-provider-google-$_kv_google"
