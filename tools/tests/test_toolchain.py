@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +60,22 @@ def test_set_up_scripts_pass_shellcheck() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_a_second_set_up_waits_for_a_virtualenv_another_is_creating(tmp_path: Path) -> None:
+    # tools/dev started while tools/test creates .venv: the venv's python
+    # exists seconds before its pip, and the second set-up must not use it then.
+    venv = tmp_path / "venv"
+    set_up = f'source "{TOOLCHAIN}/setup.sh" && kv_python_venv "{venv}" >/dev/null'
+    first = subprocess.Popen(["bash", "-c", set_up], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (venv / "bin" / "python").exists():
+        assert first.poll() is None, first.communicate()[1]
+        assert time.monotonic() < deadline, "the first set-up never created a python"
+        time.sleep(0.01)
+    second = subprocess.run(
+        ["bash", "-c", f'{set_up} && test -x "{venv}/bin/pip"'],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert first.wait(120) == 0, first.communicate()[1]
+    assert second.returncode == 0, f"the second set-up used a half-made virtualenv: {second.stderr}"

@@ -122,10 +122,11 @@ kv_python() {
 
 # _kv_locked DIR COMMAND...: runs COMMAND holding DIR's set-up lock, so two
 # set-ups of one virtualenv (tools/dev started while tools/test installs)
-# take turns instead of writing it at once.
+# take turns instead of writing it at once. The count pass only looks.
 _kv_locked() {
   local dir="$1" fd rc=0
   shift
+  [ "$KV_PLAN" = count ] && { "$@"; return; }
   mkdir -p "$dir" && exec {fd}>>"$dir/.setup.lock" && flock "$fd" || return 1
   "$@" || rc=$?
   exec {fd}>&-
@@ -136,9 +137,10 @@ _kv_make_venv() { # DIR
   [ -x "$1/bin/python" ] || "$(kv_python)" -m venv "$1"
 }
 
-# kv_python_venv DIR: a virtualenv at DIR (created once).
+# kv_python_venv DIR: a virtualenv at DIR (created once). Its python appears
+# before its pip, so only the lock says another set-up has finished it.
 kv_python_venv() {
-  [ -x "$1/bin/python" ] || _kv_locked "$1" _kv_make_venv "$1" || kv_die "cannot create virtualenv $1"
+  _kv_locked "$1" _kv_make_venv "$1" || kv_die "cannot create virtualenv $1"
   printf '%s\n' "$1"
 }
 
@@ -157,11 +159,7 @@ kv_pip_sync() {
   local venv="$1" lock
   shift
   for lock in "$@"; do
-    if [ "$KV_PLAN" = count ]; then
-      _kv_pip_sync_one "$venv" "$lock"
-    else
-      _kv_locked "$venv" _kv_pip_sync_one "$venv" "$lock" || kv_die "cannot lock $venv"
-    fi
+    _kv_locked "$venv" _kv_pip_sync_one "$venv" "$lock" || kv_die "cannot lock $venv"
   done
 }
 
