@@ -251,19 +251,14 @@ def values_schema(repo: Path) -> str:
         return output.read_text()
 
 
-def _regenerated(path: Path, begin: str, body: str, end: str = "") -> str:
-    """The file at `path` with what follows its line `begin` (up to the line
-    `end`, if given; else to the end of the file) replaced by `body`."""
+def _regenerated(path: Path, begin: str, body: str, end: str) -> str:
+    """The file at `path` with what lies between its lines `begin` and `end`
+    replaced by `body`."""
     before, found, rest = path.read_text().partition(begin)
-    if not found:
-        raise GenerateError(f"{path} has no line {begin}")
-    after = ""
-    if end:
-        _, found, tail = rest.partition(end)
-        if not found:
-            raise GenerateError(f"{path} has no line {end} after {begin}")
-        after = end + tail
-    return f"{before}{begin}\n\n{body}{after}"
+    _, found_end, after = rest.partition(end)
+    if not (found and found_end):
+        raise GenerateError(f"{path} has no line {begin} followed by {end}")
+    return f"{before}{begin}\n\n{body}{end}{after}"
 
 
 def module_readme(repo: Path, module: Path) -> str:
