@@ -1,6 +1,7 @@
 """A real local control plane for the deploy/ tests: `tools/cluster` (etcd,
 kube-apiserver, controller-manager, scheduler, kwok nodes in three zones) and
-kubectl against it."""
+kubectl against it, and what the tests on it share (the chart rendered into
+a namespace, its Ready pods)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deploy.tests.manifests import CHART, RELEASE, Manifest
 from tools.delivery.local_argocd import local_cluster
 from tools.testkit.tooling import require_tool
 
@@ -81,3 +83,25 @@ def start_cluster(state: Path) -> Iterator[Kube]:
     kubectl = require_tool("kubectl")
     with local_cluster(state) as kubeconfig:
         yield Kube(kubectl, kubeconfig)
+
+
+def render_into(helm: str, namespace: str, *args: str) -> str:
+    result = subprocess.run(
+        [helm, "template", RELEASE, str(CHART), "--namespace", namespace, *args],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def ready_pods(kube: Kube, namespace: str) -> list[Manifest]:
+    pods = kube.json("-n", namespace, "get", "pods", "-l", f"app.kubernetes.io/instance={RELEASE}")
+    return [
+        p
+        for p in pods["items"]
+        if not p["metadata"].get("deletionTimestamp")
+        and any(
+            c["type"] == "Ready" and c["status"] == "True"
+            for c in p.get("status", {}).get("conditions", [])
+        )
+    ]

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
 
 import pytest
 
-from deploy.tests.kube import Kube, wait_until
+from deploy.tests.kube import Kube, ready_pods, render_into, wait_until
 from deploy.tests.manifests import (
-    CHART,
     PROD_VALUE_FILES,
-    RELEASE,
     TEST_DIGEST,
     Manifest,
     find,
@@ -32,15 +29,6 @@ RENDERS = {
 }  # fmt: skip
 
 
-def render_into(helm: str, namespace: str, *args: str) -> str:
-    result = subprocess.run(
-        [helm, "template", RELEASE, str(CHART), "--namespace", namespace, *args],
-        capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def applied(kube: Kube, helm: str) -> dict[str, list[Manifest]]:
     """Each render applied in its own restricted namespace."""
@@ -52,19 +40,6 @@ def applied(kube: Kube, helm: str) -> dict[str, list[Manifest]]:
         assert "Warning" not in result.stderr, result.stderr
         out[namespace] = load_all(text)
     return out
-
-
-def ready_pods(kube: Kube, namespace: str) -> list[Manifest]:
-    pods = kube.json("-n", namespace, "get", "pods", "-l", f"app.kubernetes.io/instance={RELEASE}")
-    return [
-        p
-        for p in pods["items"]
-        if not p["metadata"].get("deletionTimestamp")
-        and any(
-            c["type"] == "Ready" and c["status"] == "True"
-            for c in p.get("status", {}).get("conditions", [])
-        )
-    ]
 
 
 @pytest.mark.parametrize("namespace", RENDERS)

@@ -14,9 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from deploy.tests.kube import Kube, wait_until
+from deploy.tests.kube import Kube, ready_pods, render_into, wait_until
 from deploy.tests.manifests import RELEASE, Manifest, find, load_all
-from deploy.tests.test_cluster_admission import ready_pods, render_into
 
 NAMESPACE = "kv-scheduling"
 ZONE = "topology.kubernetes.io/zone"

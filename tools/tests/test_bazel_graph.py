@@ -234,3 +234,66 @@ def test_every_python_target_declares_what_its_sources_import() -> None:
                     f"{target['label']} imports {module}: add a @pypi/@pypi_test dep on {dist}"
                 )
     assert not problems, "\n".join(problems)
+
+
+def first_party_files(path: Path) -> set[str]:
+    """Repo-relative files of this repository's own modules that `path` imports."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        modules: list[str] = []
+        if isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            # `from package import module` imports the module's file too.
+            modules = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        for module in modules:
+            if module.split(".")[0] not in FIRST_PARTY:
+                continue
+            stem = module.replace(".", "/")
+            for root in PYTHONPATH:
+                for candidate in (f"{stem}.py", f"{stem}/__init__.py"):
+                    if (REPO_ROOT / root / candidate).is_file():
+                        found.add((Path(root) / candidate).as_posix())
+    return found
+
+
+def runfiles(target: dict[str, Any]) -> set[str]:
+    """Source files a target and its deps, transitively, bring into its runfiles."""
+    files: set[str] = set()
+    todo, visited = [target["label"]], set()
+    while todo:
+        label = todo.pop()
+        if label in visited or label not in report().targets:
+            continue
+        visited.add(label)
+        dep = report().targets[label]
+        files |= source_files(dep)
+        todo += [absolute(d, package_of(dep)) for d in strings_in(dep["attrs"].get("deps", []))]
+    return files
+
+
+def test_every_python_target_has_the_repository_modules_its_code_imports() -> None:
+    """Bazel runs a test with only its runfiles: every module of this
+    repository its sources import, directly or through each other, must come
+    with the target's srcs, data or deps."""
+    problems = []
+    for target in report().targets.values():
+        if target["kind"] not in ("py_library", "py_binary", "py_test"):
+            continue
+        present = runfiles(target)
+        # Its sources, and the conftest.py files pytest loads from its data.
+        todo = [f for f in source_files(target, ["srcs"]) if f.endswith(".py")]
+        todo += [f for f in source_files(target, ["data"]) if f.endswith("conftest.py")]
+        seen: set[str] = set()
+        while todo:
+            file = todo.pop()
+            if file in seen:
+                continue
+            seen.add(file)
+            for imported in first_party_files(REPO_ROOT / file):
+                if imported not in present:
+                    problems.append(
+                        f"{target['label']}: {file} imports {imported}, not in its runfiles"
+                    )
+                todo.append(imported)
+    assert not problems, "\n".join(sorted(set(problems)))
