@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from deploy.tests.bootstrapped import bootstrapped_cluster
-from tools.delivery.local_argocd import Bootstrapped
+from tools.delivery.local_argocd import APPS, Bootstrapped
 from tools.testkit.tooling import REPO_ROOT
 
 # Cluster start and the bootstrap's waits come before the first test.
@@ -49,7 +49,7 @@ def _appliers(obj: dict[str, Any]) -> set[str]:
 def test_argo_cd_alone_owns_what_the_bootstrap_applied(bootstrapped: Bootstrapped) -> None:
     # Argo CD syncs as argocd-controller: a second owner would keep fields
     # that git later deletes.
-    for name in ("root", "argo-cd", "platform-gateway", "kv"):
+    for name in APPS:
         app = _get(
             bootstrapped,
             "--show-managed-fields",

@@ -37,7 +37,7 @@ from pathlib import Path
 import yaml
 
 from tools.delivery.image_values import ImageRef, parse
-from tools.delivery.local_argocd import GitRemote, Syncing, kv_image, syncing
+from tools.delivery.local_argocd import SYNC_TIMEOUT, GitRemote, Syncing, kv_image, syncing
 from tools.delivery.promote import DEFAULT_VALUES_FILE
 from tools.toolchain.pins import pins
 
@@ -45,8 +45,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = REPO_ROOT / ".buildkite" / "pipeline.yml"
 PROMOTE = REPO_ROOT / "tools" / "promote"
 GUARD = REPO_ROOT / ".buildkite" / "steps" / "lib" / "guard.sh"
-# Generous for a busy 2-core machine: each wait polls, none sleeps to pass.
-SYNC_TIMEOUT = 300.0
 # What the cluster step runs besides git (tools/release installs them).
 CLUSTER_TOOLS = (
     "kubectl", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok",

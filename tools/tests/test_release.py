@@ -12,12 +12,12 @@ import pytest
 
 from tools.delivery.image_values import parse
 from tools.delivery.local_argocd import listens
+from tools.delivery.promote import DEFAULT_VALUES_FILE
 from tools.testkit.tooling import REPO_ROOT, require_tool
 
 # A cluster start, the bootstrap and three syncs on a busy machine.
 pytestmark = pytest.mark.timeout(1500)
 
-VALUES = "deploy/environments/prod/image.yaml"
 TOOLS = (
     "buildkite-agent", "git", "crane", "kubectl", "etcd", "kube-apiserver",
     "kube-controller-manager", "kube-scheduler", "kwok", "argocd", "redis-server", "helm",
@@ -27,7 +27,7 @@ TOOLS = (
 
 def steps(stdout: str) -> dict[str, str]:
     """Each step's output by its title's first word."""
-    parts = re.split(r"^==> \[\d+/10\] (\w+):.*$", stdout, flags=re.M)
+    parts = re.split(r"^==> \[\d+/\d+\] (\w+):.*$", stdout, flags=re.M)
     return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
@@ -73,7 +73,7 @@ def test_release_rehearsal_rolls_the_cluster_to_the_built_digest_and_back(tmp_pa
     remote = workdir / "gitops.git"
 
     def pinned(revision: str) -> str | None:
-        shown = subprocess.run(["git", "show", f"{revision}:{VALUES}"], cwd=remote,
+        shown = subprocess.run(["git", "show", f"{revision}:{DEFAULT_VALUES_FILE}"], cwd=remote,
                                capture_output=True, text=True, check=True).stdout  # fmt: skip
         return parse(shown).digest
 
