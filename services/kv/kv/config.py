@@ -81,9 +81,9 @@ class Config(BaseSettings):
     redis_password_file: str | None = env("KV_REDIS_PASSWORD_FILE", None)
     """Mounted password file, re-read on reconnect."""
     redis_connect_timeout_s: float = env("KV_REDIS_CONNECT_TIMEOUT_S", 1.0, ge=0.01, le=60)
-    """Seconds per connection attempt; 3 attempts at most, then 503."""
+    """Seconds per connection attempt; a few attempts (bounded), then 503."""
     redis_command_timeout_s: float = env("KV_REDIS_COMMAND_TIMEOUT_S", 1.0, ge=0.01, le=60)
-    """Seconds per command attempt; 3 attempts at most, then 503."""
+    """Seconds per command attempt; a few attempts (bounded), then 503."""
     redis_max_connections: int = env("KV_REDIS_MAX_CONNECTIONS", 32, ge=1, le=10_000)
     """Connection pool bound per worker; at least `GUNICORN_THREADS`."""
     write_min_replicas: int = env("KV_WRITE_MIN_REPLICAS", 0, ge=0, le=16)
@@ -101,7 +101,7 @@ class Config(BaseSettings):
     max_value_bytes: int = env("KV_MAX_VALUE_BYTES", MiB, ge=1, le=512 * MiB)
     """Longest value, UTF-8 bytes."""
     max_body_bytes: int = env("KV_MAX_BODY_BYTES", 0, ge=0, le=1024 * MiB)
-    """Request body limit (413 above it); 0: 2 x (key + value) + 4 KiB."""
+    """Request body limit (413 above it); 0: derived from the key and value limits."""
     random_write_max: int = env("KV_RANDOM_WRITE_MAX", 100, ge=1, le=10_000)
     """Largest `count` for `POST /write` without a payload."""
     list_batch: int = env("KV_LIST_BATCH", 1000, ge=1, le=100_000)
