@@ -10,13 +10,14 @@ Sampling is non-blocking, so a profiled run is only slightly slower.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.benchmark import measure, wrk
+from tools.benchmark import measure, targets, wrk
 from tools.benchmark.processes import Processes
 from tools.benchmark.servers import Options, Server, start
 
@@ -24,7 +25,7 @@ TOP = 25
 PROFILED = ("service", "floor")
 # /list is profiled at the bench's headline key count, by one client as the
 # bench times it; the other endpoints at the bench's smaller connection count.
-LIST_KEYS = 20_000
+LIST_KEYS = targets.LIST_RATIO_KEYS
 CONNECTIONS = {wrk.GET_ROOT: 32, wrk.POST_WRITE: 32, wrk.GET_LIST: 1}
 
 
@@ -110,8 +111,10 @@ def _profile(
     py_spy = _py_spy()
     measure.warm_up(server, endpoint, connections, 1)
     files, spies = [], []
+    # GET / and GET /list share wrk's mode: the samples are named by endpoint.
+    slug = re.sub(r"[^a-z0-9]+", "-", endpoint.name.lower()).strip("-")
     for pid in server.workers():
-        files.append(workdir / f"profile-{server.name}-{endpoint.mode}-{pid}.txt")
+        files.append(workdir / f"profile-{server.name}-{slug}-{pid}.txt")
         spies.append(procs.start(
             f"py-spy-{pid}",
             [py_spy, "record", "--nonblocking", "--gil", "--rate", "250", "--format", "raw",
