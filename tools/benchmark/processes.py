@@ -87,8 +87,7 @@ class Processes:
                 raise RuntimeError(
                     f"{name} did not start listening on {HOST}:{port}: {error} See {log_path}"
                 ) from error
-        if executor.process is None:  # mirakuru clears it only when the start fails
-            raise RuntimeError(f"{name} did not start; see {log_path}")
+        assert executor.process is not None  # mirakuru raises when a start fails
         return executor.process
 
     def stop(self, process: subprocess.Popen[str]) -> None:

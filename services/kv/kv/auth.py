@@ -127,7 +127,7 @@ class BearerAuth(HTTPTokenAuth):  # type: ignore[misc]
     (as None), so whether a token is needed at all is decided there too."""
 
     def authenticate(self, auth: Any, stored_password: Any) -> Any:
-        return self.verify_token_callback(getattr(auth, "token", None) or None)
+        return self.ensure_sync(self.verify_token_callback)(getattr(auth, "token", None) or None)
 
     def ensure_sync(self, f: Any) -> Any:
         # The guarded views and callbacks here are plain functions: skip the

@@ -100,7 +100,6 @@ class RedisServer:
         return self
 
     def _start_once(self) -> None:
-        self.executor = None
         executor = TCPExecutor(
             self._command(), host=HOST, port=self.port, timeout=15,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -178,7 +177,6 @@ class Gunicorn:
         return self
 
     def _start_once(self, timeout: float) -> None:
-        self.executor = None
         with self.log_path.open("a") as log:
             executor = HTTPExecutor(
                 [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "kv.wsgi:app"],
